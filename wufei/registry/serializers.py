@@ -1,0 +1,340 @@
+"""API representations of the registry: read serializers and input serializers."""
+
+from rest_framework import serializers
+
+from wufei.registry.models import (
+    CodeList,
+    Device,
+    Facility,
+    FacilityCapacity,
+    Party,
+    Permit,
+    Region,
+    Site,
+    TreatmentMethod,
+    Vehicle,
+    WasteCategory,
+    WasteCode,
+    WasteStream,
+)
+
+_region = serializers.SlugRelatedField(slug_field="adcode", queryset=Region.objects.all())
+_stream = serializers.SlugRelatedField(slug_field="code", queryset=WasteStream.objects.all())
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="adcode", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "adcode", "name", "level", "parent", "center_lon", "center_lat", "source"]
+
+
+class CodeListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CodeList
+        fields = ["id", "key", "version", "name", "source", "confidence", "valid_from", "valid_to"]
+
+
+class WasteStreamSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = WasteStream
+        fields = ["id", "code", "name", "name_en", "parent", "confidence"]
+
+
+class WasteCategorySerializer(serializers.ModelSerializer):
+    stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = WasteCategory
+        fields = [
+            "id",
+            "code",
+            "name",
+            "stream",
+            "confidence",
+            "code_list",
+            "valid_from",
+            "valid_to",
+        ]
+
+
+class WasteCodeSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    hazard_traits = serializers.ListField(source="traits", read_only=True)
+
+    class Meta:
+        model = WasteCode
+        fields = [
+            "id",
+            "code",
+            "name",
+            "category",
+            "hazard_traits",
+            "industry",
+            "confidence",
+            "code_list",
+            "valid_from",
+            "valid_to",
+            "note",
+        ]
+
+
+class TreatmentMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TreatmentMethod
+        fields = ["id", "code", "name", "kind", "fate", "family", "confidence"]
+
+
+class PartySerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="adcode", read_only=True)
+    roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Party
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "region",
+            "address",
+            "industry_code",
+            "industry",
+            "roles",
+            *Party.ROLE_FIELDS,
+            "is_small_micro",
+            "contact_name",
+            "contact_phone",
+            "is_active",
+            "created_at",
+        ]
+
+
+class PartyInputSerializer(serializers.ModelSerializer):
+    region = _region
+
+    class Meta:
+        model = Party
+        fields = [
+            "name",
+            "credit_code",
+            "region",
+            "address",
+            "industry_code",
+            "industry",
+            *Party.ROLE_FIELDS,
+            "is_small_micro",
+            "contact_name",
+            "contact_phone",
+            "is_active",
+        ]
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="adcode", read_only=True)
+    party_name = serializers.CharField(source="party.name", read_only=True)
+
+    class Meta:
+        model = Site
+        fields = [
+            "id",
+            "party",
+            "party_name",
+            "name",
+            "kind",
+            "region",
+            "address",
+            "lon",
+            "lat",
+            "is_active",
+        ]
+
+
+class SiteInputSerializer(serializers.ModelSerializer):
+    region = _region
+
+    class Meta:
+        model = Site
+        fields = ["party", "name", "kind", "region", "address", "lon", "lat", "is_active"]
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(source="site.name", read_only=True)
+    party = serializers.IntegerField(source="site.party_id", read_only=True)
+    region = serializers.CharField(source="site.region.adcode", read_only=True)
+    lon = serializers.DecimalField(
+        source="site.lon", max_digits=9, decimal_places=6, read_only=True
+    )
+    lat = serializers.DecimalField(
+        source="site.lat", max_digits=9, decimal_places=6, read_only=True
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "id",
+            "site",
+            "site_name",
+            "party",
+            "region",
+            "lon",
+            "lat",
+            "name",
+            "kind",
+            "status",
+            "commissioned_on",
+            "note",
+        ]
+
+
+class FacilityInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Facility
+        fields = ["site", "name", "kind", "status", "commissioned_on", "note"]
+
+
+class CapacitySerializer(serializers.ModelSerializer):
+    stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    method = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = FacilityCapacity
+        fields = [
+            "id",
+            "facility",
+            "stream",
+            "method",
+            "tonnes_per_day",
+            "tonnes_per_year",
+            "valid_from",
+            "valid_to",
+            "source",
+        ]
+
+
+class CapacityInputSerializer(serializers.ModelSerializer):
+    stream = _stream
+    method = serializers.SlugRelatedField(slug_field="code", queryset=TreatmentMethod.objects.all())
+
+    class Meta:
+        model = FacilityCapacity
+        fields = [
+            "facility",
+            "stream",
+            "method",
+            "tonnes_per_day",
+            "tonnes_per_year",
+            "valid_from",
+            "valid_to",
+            "source",
+        ]
+
+
+class PermitSerializer(serializers.ModelSerializer):
+    stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    waste_codes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    effective_status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Permit
+        fields = [
+            "id",
+            "party",
+            "facility",
+            "kind",
+            "number",
+            "issuer",
+            "stream",
+            "categories",
+            "waste_codes",
+            "annual_tonnes",
+            "valid_from",
+            "valid_to",
+            "status",
+            "effective_status",
+        ]
+
+
+class PermitInputSerializer(serializers.ModelSerializer):
+    stream = _stream
+    categories = serializers.SlugRelatedField(
+        slug_field="code", many=True, required=False, queryset=WasteCategory.objects.all()
+    )
+    waste_codes = serializers.ListField(
+        child=serializers.CharField(max_length=16), required=False, allow_empty=True
+    )
+
+    class Meta:
+        model = Permit
+        fields = [
+            "party",
+            "facility",
+            "kind",
+            "number",
+            "issuer",
+            "stream",
+            "categories",
+            "waste_codes",
+            "annual_tonnes",
+            "valid_from",
+            "valid_to",
+            "status",
+        ]
+        validators = []  # date order and uniqueness are the service's, with stable codes
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            "party",
+            "plate",
+            "kind",
+            "load_kg",
+            "volume_m3",
+            "is_sealed",
+            "is_hazmat_certified",
+            "gps_device",
+            "is_active",
+        ]
+
+
+class VehicleInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "party",
+            "plate",
+            "kind",
+            "load_kg",
+            "volume_m3",
+            "is_sealed",
+            "is_hazmat_certified",
+            "gps_device",
+            "is_active",
+        ]
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "party",
+            "kind",
+            "serial",
+            "site",
+            "model_name",
+            "installed_on",
+            "is_active",
+        ]
+
+
+class DeviceInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Device
+        fields = ["party", "kind", "serial", "site", "model_name", "installed_on", "is_active"]

@@ -1,0 +1,42 @@
+"""The navigation menu, built from what the actor may see."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from wufei.accounts.choices import Action
+from wufei.accounts.scoping import may
+from wufei.registry import models as registry
+
+SECTIONS = (
+    (
+        _("基础登记"),
+        (
+            ("registry:party_list", _("单位"), registry.Party),
+            ("registry:site_list", _("场所"), registry.Site),
+            ("registry:facility_list", _("设施"), registry.Facility),
+            ("registry:permit_list", _("许可证"), registry.Permit),
+            ("registry:vehicle_list", _("车辆"), registry.Vehicle),
+            ("registry:device_list", _("设备"), registry.Device),
+        ),
+    ),
+    (
+        _("废物名录"),
+        (
+            ("registry:wastecode_list", _("废物代码"), registry.WasteCode),
+            ("registry:codelist_list", _("代码表与来源"), registry.CodeList),
+        ),
+    ),
+)
+
+
+def menu_for(actor) -> list[dict]:
+    menu = [{"label": _("一张图"), "url": reverse("web:map"), "items": []}]
+    for title, entries in SECTIONS:
+        items = [
+            {"label": label, "url": reverse(name)}
+            for name, label, model in entries
+            if may(actor, Action.VIEW, model)
+        ]
+        if items:
+            menu.append({"label": title, "url": None, "items": items})
+    return menu
