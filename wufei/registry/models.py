@@ -235,7 +235,10 @@ class WasteCode(Versioned):
         return [t for t in self.hazard_traits.split(",") if t]
 
     def clean(self) -> None:
-        parsed = validators.parse_waste_code(self.code)
+        try:
+            parsed = validators.parse_waste_code(self.code)
+        except ValidationError:
+            return  # the field validator reports the malformed code on ``code``
         if self.category_id and self.category.code.startswith("HW") != parsed.hazardous:
             raise ValidationError(
                 {"category": ValidationError(_("代码与大类不符。"), code="category_mismatch")}
