@@ -1,0 +1,123 @@
+"""Writes of the demo app: generate the synthetic city, and remove it again.
+
+Generation writes tens of thousands of registry rows, so it does not go through the
+registry's one-row services: it builds the rows, checks each as those services would
+(``wufei.demo.builder``) and inserts them in batches inside one transaction. One change-log
+row records each generation and each reset.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+from django.db import transaction
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wufei.accounts.choices import Role
+from wufei.accounts.models import User
+from wufei.core.errors import NotPermitted, WufeiError
+from wufei.core.services import log_change
+from wufei.demo.city import CityGenerator
+from wufei.demo.figures import SCALES
+from wufei.demo.models import GeneratedParty, Generation
+from wufei.registry.models import Device, Facility, Party, Permit, Site, Vehicle
+
+
+class CityExists(WufeiError):
+    code = "demo_city_exists"
+    status = 409
+    default_message = _("数据库中已有生成的演示城市。")
+
+
+class CityInUse(WufeiError):
+    code = "demo_city_in_use"
+    status = 409
+    default_message = _("生成的演示数据已被其他记录引用，无法删除。")
+
+
+def _ensure_system_or_admin(actor) -> None:
+    """``None`` is the system itself (the ``wufei`` commands); otherwise an administrator."""
+    if actor is not None and not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise NotPermitted()
+
+
+def current_generation() -> Generation | None:
+    return Generation.objects.order_by("-created_at").first()
+
+
+def city_generate(*, actor, scale: str, seed: int) -> Generation:
+    """Generate the demo city at ``scale`` from ``seed`` (refused if one exists)."""
+    _ensure_system_or_admin(actor)
+    if scale not in SCALES:
+        raise WufeiError(_("未知的规模：%(scale)s。") % {"scale": scale}, code="unknown_scale")
+    started = perf_counter()
+    with transaction.atomic():
+        existing = Generation.objects.select_for_update().first()
+        if existing is not None:
+            raise CityExists(
+                _(
+                    "数据库中已有生成的演示城市（规模 %(scale)s，种子 %(seed)s，生成于 %(time)s）。"
+                    "如需重新生成，请加 --reset：只删除此前生成的数据，参考数据保持不变。"
+                )
+                % {
+                    "scale": existing.scale,
+                    "seed": existing.seed,
+                    "time": timezone.localtime(existing.created_at).strftime("%Y-%m-%d %H:%M"),
+                }
+            )
+        generation = Generation.objects.create(scale=scale, seed=seed)
+        generator = CityGenerator(scale=scale, seed=seed, generation=generation)
+        generation.counts = generator.run()
+        generation.anchors = generator.anchor_ids()
+        generation.seconds = round(perf_counter() - started, 3)
+        generation.save(update_fields=["counts", "anchors", "seconds"])
+        log_change(
+            actor=actor,
+            obj=generation,
+            action="create",
+            data={"scale": scale, "seed": seed, "counts": generation.counts},
+        )
+    return generation
+
+
+def city_reset(*, actor) -> dict[str, int]:
+    """Remove every generated row (and the demo logins bound to generated units); keep the
+    reference data and everything else. Returns the rows removed per model."""
+    _ensure_system_or_admin(actor)
+    removed: dict[str, int] = {}
+    generated = GeneratedParty.objects.values("party_id")
+    steps = (
+        User.objects.filter(party__in=generated),
+        Vehicle.objects.filter(party__in=generated),
+        Permit.objects.filter(party__in=generated),
+        Device.objects.filter(party__in=generated),
+        Facility.objects.filter(site__party__in=generated),
+        Site.objects.filter(party__in=generated),
+        Party.objects.filter(pk__in=generated),
+        Generation.objects.all(),
+    )
+    try:
+        with transaction.atomic():
+            for generation in Generation.objects.select_for_update():
+                log_change(
+                    actor=actor,
+                    obj=generation,
+                    action="deactivate",
+                    data={"scale": generation.scale, "seed": generation.seed},
+                )
+            for queryset in steps:
+                _, per_model = queryset.delete()
+                for label, count in per_model.items():
+                    removed[label] = removed.get(label, 0) + count
+    except ProtectedError as exc:
+        blockers = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
+        raise CityInUse(
+            _(
+                "生成的演示数据已被其他记录引用（%(what)s），无法只删除生成的数据；"
+                "请改用一个新的数据库。"
+            )
+            % {"what": "、".join(str(b) for b in blockers)}
+        ) from exc
+    return {label: count for label, count in removed.items() if count}
