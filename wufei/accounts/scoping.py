@@ -102,6 +102,7 @@ def _join(path: str, rest: str) -> str:
 
 
 def _any(paths: tuple[str, ...], rest: str, value) -> Q:
+    """OR of ``<path>__<rest>=value`` over ``paths`` (``rest`` alone for the row itself)."""
     return reduce(or_, (Q(**{_join(p, rest): value}) for p in paths))
 
 
@@ -116,7 +117,7 @@ def _department_q(scope: Scope, actor, action: str) -> Q | None:
     if department is None:
         return None
     if scope.stream:
-        q = _any(scope.stream, "in", department.stream_ids())
+        q = _any(scope.stream, "pk__in", department.stream_ids())
     elif action == Action.VIEW:
         q = Q()  # registry rows without a stream are shared reference for every bureau
     else:
@@ -149,7 +150,7 @@ def scope_filter(model: type[Model], actor, action: str) -> Q | None:
             return None
         if action != Action.VIEW and not scope.party_can_write:
             return None
-        return _any(scope.party, "exact", actor.party_id)
+        return _any(scope.party, "pk", actor.party_id)
     if grant is Grant.PUBLIC:
         return scope.public
     return None

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wufei.accounts.choices import Role
 from wufei.accounts.models import ApiToken, User, hash_token
-from wufei.core.errors import Invalid, NotPermitted
+from wufei.core.errors import FieldError, Invalid, NotPermitted
 from wufei.core.services import log_change
 
 
@@ -51,14 +53,19 @@ def user_create(
     return user
 
 
+def _may_manage_tokens_of(actor: User | None, user: User) -> bool:
+    """The system (``None``: commands), an administrator, or the user themself."""
+    return actor is None or actor.is_superuser or actor.role == Role.ADMIN or actor.pk == user.pk
+
+
 def api_token_create(
-    *, actor: User, user: User, name: str, device=None, expires_at: datetime | None = None
+    *, actor: User | None, user: User, name: str, device=None, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Issue a token; returns it with the clear key, which is never stored or shown again."""
-    if actor.pk != user.pk and not actor.is_superuser:
+    if not _may_manage_tokens_of(actor, user):
         raise NotPermitted()
-    if device is not None and device.party_id != user.party_id and not actor.is_superuser:
-        raise NotPermitted()
+    if device is not None and device.party_id != user.party_id:
+        raise Invalid([FieldError("device", "device_not_owned", _("设备不属于该用户所在单位。"))])
     prefix = secrets.token_hex(4)
     key = f"wf_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -72,3 +79,16 @@ def api_token_create(
         )
         log_change(actor=actor, obj=token, action="create", data={"name": name})
     return token, key
+
+
+def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
+    """Revoke a token at once; revoking twice keeps the first time."""
+    if not _may_manage_tokens_of(actor, token.user):
+        raise NotPermitted()
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            log_change(actor=actor, obj=token, action="deactivate", data={"name": token.name})
+    return token

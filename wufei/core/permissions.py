@@ -1,6 +1,6 @@
 """DRF permission and paging classes (kept apart from viewsets: DRF imports them at start-up)."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination, permissions
 
 from wufei.accounts.choices import Action
@@ -26,18 +26,24 @@ _METHOD_ACTIONS = {
 class ScopedActionPermission(permissions.BasePermission):
     """Coarse gate: may this actor do this action to *some* rows of the model at all?
 
-    The fine decision (which rows) is ``restrict`` in the queryset and the service.
+    The fine decision (which rows) is ``restrict`` in the queryset and the service. A
+    method the view does not offer passes the gate, so everyone gets the same 405.
     """
 
+    message = _("您无权执行此操作。")
+    code = "not_permitted"
+
     def has_permission(self, request, view) -> bool:
+        if not hasattr(view, request.method.lower()):
+            return True  # dispatch answers 405 Method Not Allowed
         action = _METHOD_ACTIONS.get(request.method)
         if action is None:
             return False
         model = getattr(view, "scoped_model", None)
         if model is None:
-            return request.user.is_authenticated
-        if may(request.user, action, model):
-            return True
-        if not request.user.is_authenticated:
+            allowed = request.user.is_authenticated
+        else:
+            allowed = may(request.user, action, model)
+        if not allowed and not request.user.is_authenticated:
             raise exceptions.NotAuthenticated(_("请先登录或提供有效的 API 令牌。"))
-        return False
+        return allowed

@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
-from wufei.core.errors import Invalid, NotFound
+from wufei.core.errors import Invalid, NotFound, NotPermitted
 from wufei.core.models import ChangeLog
 
 
@@ -78,7 +79,8 @@ def scoped_save(
             obj.save()
             for name, values in (m2m or {}).items():
                 getattr(obj, name).set(values)
-            ensure_permitted(actor, Action.ADD if creating else Action.CHANGE, obj)
+            if not is_permitted(actor, Action.ADD if creating else Action.CHANGE, obj):
+                raise NotPermitted(_("保存后的记录将超出您的权限范围，未作任何修改。"))
             log_change(actor=actor, obj=obj, action="create" if creating else "update")
     except ValidationError as exc:
         raise Invalid.from_django(exc) from exc

@@ -1,10 +1,6 @@
 """REST endpoints of the registry under ``/api/v1/``; thin: parse, call a service, render."""
 
-from rest_framework import viewsets
-
-from wufei.accounts.choices import Action
-from wufei.accounts.scoping import restrict
-from wufei.core.api import ScopedViewSet
+from wufei.core.api import ScopedReadOnlyViewSet, ScopedViewSet
 from wufei.registry import filtersets, serializers, services
 from wufei.registry.models import (
     CodeList,
@@ -92,57 +88,52 @@ class DeviceViewSet(ScopedViewSet):
     update_service = staticmethod(services.device_update)
 
 
-class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
+class ReferenceViewSet(ScopedReadOnlyViewSet):
     """Code lists and regions: readable by everyone, changed only by imports."""
-
-    def get_queryset(self):
-        return restrict(self.scoped_model._default_manager.all(), self.request.user, Action.VIEW)
 
 
 class RegionViewSet(ReferenceViewSet):
+    ordering = ("adcode",)
     scoped_model = Region
+    select_related = ("parent",)
     serializer_class = serializers.RegionSerializer
     filterset_fields = ["level", "adcode"]
     lookup_field = "adcode"
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("parent")
-
 
 class CodeListViewSet(ReferenceViewSet):
+    ordering = ("key", "-version")
     scoped_model = CodeList
     serializer_class = serializers.CodeListSerializer
     filterset_fields = ["key", "confidence"]
 
 
 class WasteStreamViewSet(ReferenceViewSet):
+    ordering = ("sort_order", "code")
     scoped_model = WasteStream
+    select_related = ("parent",)
     serializer_class = serializers.WasteStreamSerializer
     filterset_fields = ["code"]
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("parent")
-
 
 class WasteCategoryViewSet(ReferenceViewSet):
+    ordering = ("code", "pk")
     scoped_model = WasteCategory
+    select_related = ("stream",)
     serializer_class = serializers.WasteCategorySerializer
     filterset_fields = ["code", "stream__code"]
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("stream")
-
 
 class WasteCodeViewSet(ReferenceViewSet):
+    ordering = ("category__code", "code", "pk")
     scoped_model = WasteCode
+    select_related = ("category",)
     serializer_class = serializers.WasteCodeSerializer
     filterset_class = filtersets.WasteCodeFilterSet
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("category")
-
 
 class TreatmentMethodViewSet(ReferenceViewSet):
+    ordering = ("family", "code")
     scoped_model = TreatmentMethod
     serializer_class = serializers.TreatmentMethodSerializer
     filterset_fields = ["family", "kind", "fate"]

@@ -1,7 +1,15 @@
-"""API representations of the registry: read serializers and input serializers."""
+"""API representations of the registry: read serializers and input serializers.
 
+An input serializer shares its OpenAPI component name with the read serializer (``Party``
+answers, ``PartyRequest`` and ``PatchedPartyRequest`` are sent), and its foreign keys
+accept only rows the actor may see (:class:`wufei.core.api.InputSerializer`).
+"""
+
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from wufei.core.api import InputSerializer
+from wufei.registry.choices import EffectivePermitStatus
 from wufei.registry.models import (
     CodeList,
     Device,
@@ -112,7 +120,8 @@ class PartySerializer(serializers.ModelSerializer):
         ]
 
 
-class PartyInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Party")
+class PartyInputSerializer(InputSerializer):
     region = _region
 
     class Meta:
@@ -152,7 +161,8 @@ class SiteSerializer(serializers.ModelSerializer):
         ]
 
 
-class SiteInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Site")
+class SiteInputSerializer(InputSerializer):
     region = _region
 
     class Meta:
@@ -189,7 +199,8 @@ class FacilitySerializer(serializers.ModelSerializer):
         ]
 
 
-class FacilityInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Facility")
+class FacilityInputSerializer(InputSerializer):
     class Meta:
         model = Facility
         fields = ["site", "name", "kind", "status", "commissioned_on", "note"]
@@ -214,7 +225,8 @@ class CapacitySerializer(serializers.ModelSerializer):
         ]
 
 
-class CapacityInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Capacity")
+class CapacityInputSerializer(InputSerializer):
     stream = _stream
     method = serializers.SlugRelatedField(slug_field="code", queryset=TreatmentMethod.objects.all())
 
@@ -236,7 +248,9 @@ class PermitSerializer(serializers.ModelSerializer):
     stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
     categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     waste_codes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    effective_status = serializers.CharField(read_only=True)
+    effective_status = serializers.ChoiceField(
+        choices=EffectivePermitStatus.choices, read_only=True
+    )
 
     class Meta:
         model = Permit
@@ -258,7 +272,8 @@ class PermitSerializer(serializers.ModelSerializer):
         ]
 
 
-class PermitInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Permit")
+class PermitInputSerializer(InputSerializer):
     stream = _stream
     categories = serializers.SlugRelatedField(
         slug_field="code", many=True, required=False, queryset=WasteCategory.objects.all()
@@ -303,7 +318,8 @@ class VehicleSerializer(serializers.ModelSerializer):
         ]
 
 
-class VehicleInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Vehicle")
+class VehicleInputSerializer(InputSerializer):
     class Meta:
         model = Vehicle
         fields = [
@@ -334,7 +350,8 @@ class DeviceSerializer(serializers.ModelSerializer):
         ]
 
 
-class DeviceInputSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Device")
+class DeviceInputSerializer(InputSerializer):
     class Meta:
         model = Device
         fields = ["party", "kind", "serial", "site", "model_name", "installed_on", "is_active"]

@@ -13,6 +13,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "Wufei-test-2020")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook signature
+    def _save(obj, create, extracted, **kwargs):  # factory_boy passes the object as ``obj``
         if create:
             obj.save()
