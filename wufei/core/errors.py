@@ -2,7 +2,7 @@
 
 Every refusal a service makes is one of these: a stable ``code`` for programs, a Chinese
 ``message`` for people, and the ``field`` it concerns when there is one. The API maps them
-once (``wufei.core.api.exception_handler``) and the pages once (``wufei.web.forms``).
+once (``wufei.core.api.exception_handler``) and the pages once (``wufei.core.forms``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ import django_filters as df
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wufei.registry.choices import HazardTrait
 from wufei.registry.models import (
+    CodeList,
     Device,
     Facility,
     FacilityCapacity,
@@ -16,13 +18,18 @@ from wufei.registry.models import (
     WasteCode,
     WasteStream,
 )
+from wufei.registry.selectors import permits_expiring
 
 
 class RegionFilter(df.CharFilter):
-    """Rows in a region or anywhere below it, by adcode (411002 matches its towns too)."""
+    """Rows in a region or anywhere below it, by adcode (411002 matches its towns too).
 
-    def __init__(self, path: str, **kwargs):
-        self.path = path
+    With several paths a row matches if any of its regions does (a device at a site in one
+    county, of a party registered in another, is in both).
+    """
+
+    def __init__(self, *paths: str, **kwargs):
+        self.paths = paths
         kwargs.setdefault("label", _("区划"))
         super().__init__(method=self.by_region, **kwargs)
 
@@ -30,7 +37,10 @@ class RegionFilter(df.CharFilter):
         region = Region.objects.filter(adcode=value).first()
         if region is None:
             return queryset.none()
-        return queryset.filter(**{f"{self.path}__path__startswith": region.path})
+        q = Q()
+        for path in self.paths:
+            q |= Q(**{f"{path}__path__startswith": region.path})
+        return queryset.filter(q)
 
 
 class SearchFilter(df.CharFilter):
@@ -109,13 +119,19 @@ class PermitFilterSet(df.FilterSet):
         label=_("废物类别"), queryset=WasteStream.objects.all(), to_field_name="code"
     )
     valid_on = df.DateFilter(label=_("有效于"), method="by_valid_on")
+    expires_within = df.NumberFilter(
+        label=_("N 天内到期"), method="by_expires_within", min_value=0, max_value=3650
+    )
 
     class Meta:
         model = Permit
-        fields = ["q", "kind", "status", "stream", "party", "region", "valid_on"]
+        fields = ["q", "kind", "status", "stream", "party", "region", "valid_on", "expires_within"]
 
     def by_valid_on(self, queryset, name, value):
         return queryset.filter(valid_from__lte=value, valid_to__gte=value)
+
+    def by_expires_within(self, queryset, name, value):
+        return permits_expiring(queryset, within_days=int(value))
 
 
 class VehicleFilterSet(df.FilterSet):
@@ -129,7 +145,7 @@ class VehicleFilterSet(df.FilterSet):
 
 class DeviceFilterSet(df.FilterSet):
     q = SearchFilter("serial", "party__name", "site__name")
-    region = RegionFilter("party__region")
+    region = RegionFilter("site__region", "party__region")
 
     class Meta:
         model = Device
@@ -140,8 +156,26 @@ class WasteCodeFilterSet(df.FilterSet):
     q = SearchFilter("code", "name")
     category = df.CharFilter(label=_("大类"), field_name="category__code")
     stream = df.CharFilter(label=_("废物类别"), field_name="category__stream__code")
-    trait = df.CharFilter(label=_("危险特性"), field_name="hazard_traits", lookup_expr="contains")
+    trait = df.ChoiceFilter(label=_("危险特性"), choices=HazardTrait.choices, method="by_trait")
 
     class Meta:
         model = WasteCode
         fields = ["q", "category", "stream", "trait", "confidence", "code_list"]
+
+    def by_trait(self, queryset, name, value):
+        # ``hazard_traits`` is a comma-separated list: match whole items, so that "I"
+        # (ignitability) does not match "In" (infectivity).
+        return queryset.filter(
+            Q(hazard_traits=value)
+            | Q(hazard_traits__startswith=f"{value},")
+            | Q(hazard_traits__endswith=f",{value}")
+            | Q(hazard_traits__contains=f",{value},")
+        )
+
+
+class CodeListFilterSet(df.FilterSet):
+    q = SearchFilter("name", "key", "source")
+
+    class Meta:
+        model = CodeList
+        fields = ["q", "key", "confidence"]

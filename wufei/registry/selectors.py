@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from wufei.accounts.choices import Action
 from wufei.accounts.scoping import restrict
+from wufei.registry.choices import PermitStatus
 from wufei.registry.models import (
+    CodeList,
     Device,
     Facility,
     FacilityCapacity,
@@ -15,6 +20,7 @@ from wufei.registry.models import (
     Region,
     Site,
     Vehicle,
+    WasteCode,
 )
 
 
@@ -54,3 +60,25 @@ def device_list(*, actor) -> QuerySet[Device]:
 
 def counties() -> QuerySet[Region]:
     return Region.objects.filter(level="county").order_by("adcode")
+
+
+def permits_expiring(
+    permits: QuerySet[Permit], *, within_days: int, today: date | None = None
+) -> QuerySet[Permit]:
+    """Active permits whose validity ends within ``within_days`` days from ``today``."""
+    today = today or timezone.localdate()
+    return permits.filter(
+        status=PermitStatus.ACTIVE,
+        valid_to__gte=today,
+        valid_to__lte=today + timedelta(days=within_days),
+    )
+
+
+def waste_code_list(*, actor) -> QuerySet[WasteCode]:
+    return restrict(
+        WasteCode.objects.select_related("category__stream", "code_list"), actor, Action.VIEW
+    )
+
+
+def code_list_list(*, actor) -> QuerySet[CodeList]:
+    return restrict(CodeList.objects.all(), actor, Action.VIEW)

@@ -1,3 +1,5 @@
+from wufei.registry.views import PAGES
+
 app_name = "registry"
 
-urlpatterns = []
+urlpatterns = [pattern for page in PAGES for pattern in page.urls()]

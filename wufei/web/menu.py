@@ -14,6 +14,7 @@ SECTIONS = (
             ("registry:party_list", _("单位"), registry.Party),
             ("registry:site_list", _("场所"), registry.Site),
             ("registry:facility_list", _("设施"), registry.Facility),
+            ("registry:capacity_list", _("设施能力"), registry.FacilityCapacity),
             ("registry:permit_list", _("许可证"), registry.Permit),
             ("registry:vehicle_list", _("车辆"), registry.Vehicle),
             ("registry:device_list", _("设备"), registry.Device),
@@ -29,14 +30,20 @@ SECTIONS = (
 )
 
 
-def menu_for(actor) -> list[dict]:
-    menu = [{"label": _("一张图"), "url": reverse("web:map"), "items": []}]
+def _active(url: str, path: str) -> bool:
+    return bool(path) and path.startswith(url)
+
+
+def menu_for(actor, path: str = "") -> list[dict]:
+    """Sections of links; an entry is shown only if the actor may view its model."""
+    map_url = reverse("web:map")
+    menu = [{"label": _("一张图"), "url": map_url, "items": [], "active": _active(map_url, path)}]
     for title, entries in SECTIONS:
-        items = [
-            {"label": label, "url": reverse(name)}
-            for name, label, model in entries
-            if may(actor, Action.VIEW, model)
-        ]
+        items = []
+        for name, label, model in entries:
+            if may(actor, Action.VIEW, model):
+                url = reverse(name)
+                items.append({"label": label, "url": url, "active": _active(url, path)})
         if items:
-            menu.append({"label": title, "url": None, "items": items})
+            menu.append({"label": title, "url": None, "items": items, "active": False})
     return menu

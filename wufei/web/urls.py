@@ -7,4 +7,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.map_page, name="map"),
+    path("map/boundaries.geojson", views.map_boundaries, name="map_boundaries"),
+    path("map/points.json", views.map_points, name="map_points"),
 ]
