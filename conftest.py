@@ -24,6 +24,16 @@ def chromium_path() -> str | None:
     return os.environ.get("WUFEI_CHROMIUM") or shutil.which("chromium")
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request with an English header must not leave English active for the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     path = chromium_path()

@@ -376,17 +376,21 @@ class Site(models.Model):
     def clean(self) -> None:
         from wufei.registry.geo import contains
 
-        if self.region_id and self.lon is not None and self.lat is not None:
-            if not contains(self.region, self.lon, self.lat):
-                raise ValidationError(
-                    {
-                        "lon": ValidationError(
-                            _("坐标（%(lon)s, %(lat)s）不在%(region)s辖区范围内。"),
-                            code="outside_region",
-                            params={"lon": self.lon, "lat": self.lat, "region": self.region},
-                        )
-                    }
-                )
+        located = self.region_id and self.lon is not None and self.lat is not None
+        if located and not contains(self.region, self.lon, self.lat):
+            raise ValidationError(
+                {
+                    "lon": ValidationError(
+                        _("坐标（%(lon)s, %(lat)s）不在%(region)s辖区范围内。"),
+                        code="outside_region",
+                        params={
+                            "lon": self.lon,
+                            "lat": self.lat,
+                            "region": self.region.county or self.region,
+                        },
+                    )
+                }
+            )
 
 
 class Facility(models.Model):
@@ -530,7 +534,12 @@ class Permit(models.Model):
                 name="permit_period_ordered",
                 violation_error_message=_("有效期止不能早于有效期起。"),
             ),
-            models.UniqueConstraint(fields=["kind", "number"], name="permit_number_per_kind"),
+            models.UniqueConstraint(
+                fields=["kind", "number"],
+                name="permit_number_per_kind",
+                violation_error_code="duplicate_permit_number",
+                violation_error_message=_("同类许可证中已有此编号。"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -78,7 +78,7 @@ def load_regions(get_model: GetModel = _django_get_model) -> int:
         feature = json.loads((DATA / "geo" / f"{adcode}.geojson").read_text(encoding="utf-8"))
         if feature.get("type") == "FeatureCollection":
             feature = feature["features"][0]
-        return feature["geometry"] if "geometry" in feature else feature
+        return feature.get("geometry", feature)
 
     city = upsert("411000", "许昌市", "city", None, geometry("411000"))
     counties = {

@@ -109,7 +109,7 @@ def resolve_waste_codes(codes: Iterable[str], *, on: date | None, field: str) ->
     return found
 
 
-def _check_permit_coverage(permit: Permit, codes, categories) -> None:
+def check_permit_coverage(permit: Permit, codes, categories) -> None:
     allowed = set(WasteStream.descendant_ids([permit.stream_id]))
     errors = [
         FieldError(
@@ -146,7 +146,7 @@ def _permit_save(*, actor, obj: Permit, creating: bool, data: dict) -> Permit:
         m2m["categories"] = categories
 
     def validate(permit: Permit) -> None:
-        _check_permit_coverage(
+        check_permit_coverage(
             permit,
             m2m.get("waste_codes", permit.waste_codes.all() if permit.pk else []),
             m2m.get("categories", permit.categories.all() if permit.pk else []),

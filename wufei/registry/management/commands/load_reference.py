@@ -5,7 +5,9 @@ from wufei.registry.reference import load_code_lists, load_regions
 
 
 class Command(BaseCommand):
-    help = "重新载入行政区划、边界与废物代码表 / Reload regions, boundaries, code lists (idempotent)."
+    help = (
+        "重新载入行政区划、边界与废物代码表 / Reload regions, boundaries, code lists (idempotent)."
+    )
 
     def handle(self, *args, **options):
         from django.apps import apps
