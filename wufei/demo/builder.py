@@ -108,14 +108,19 @@ PERMIT_ISSUERS = {
     "renewable_record": "许昌市商务局",
     "battery_collection": "河南省生态环境厅",
 }
-# Validity: (first issue day, last issue day, years). Permits listing catalogue codes are
-# issued while the 2021 hazardous waste list (valid to 2024-12-31) is in force.
-PERMIT_VALIDITY = {
-    "coded": (date(2022, 7, 1), date(2024, 12, 31), 5),
-    "dg_transport": (date(2024, 1, 1), date(2025, 12, 31), 4),
-    "cw_transport": (date(2025, 6, 1), date(2026, 6, 30), 2),
-    "other": (date(2023, 1, 1), date(2025, 12, 31), 5),
-}
+# Permits come as renewal chains, as licences do: the first issued between FIRST_ISSUE and
+# PILOT_START (so every licence is in force during the 2019-2020 pilot the demo tells), each
+# renewal starting the day after its predecessor ends, until a term reaches HORIZON. A few
+# chains lapse (not renewed) after 2021 and a few current licences are suspended, so the
+# registry holds expired, expiring, suspended and future (renewal already granted) licences.
+PERMIT_TERM_YEARS = {"dg_transport": 4, "cw_transport": 2}
+DEFAULT_TERM_YEARS = 5
+FIRST_ISSUE = date(2015, 1, 1)
+PILOT_START = date(2019, 1, 1)
+LAPSE_AFTER = date(2021, 1, 1)
+HORIZON = date(2030, 12, 31)
+LAPSE_SHARE = 0.04
+SUSPENDED_SHARE = 0.01
 DEVICE_MODELS = {
     "weighbridge": ("SCS-80 电子汽车衡", "SCS-100 电子汽车衡", "SCS-120 电子汽车衡"),
     "gps": ("JT/T 808 北斗/GPS 车载终端",),
@@ -150,17 +155,24 @@ class Catalogue:
             self.codes.setdefault(code.code, []).append(code)
 
     @staticmethod
-    def _valid(rows, key: str, on: date):
-        valid = [r for r in rows.get(key, ()) if r.is_valid_on(on)]
+    def _valid(rows, key: str, start: date, end: date):
+        """The newest version of ``key`` in force during ``start``..``end`` (the registry's
+        rule for a permit's codes, ``services.resolve_waste_codes``)."""
+        valid = [r for r in rows.get(key, ()) if r.is_valid_during(start, end)]
         if not valid:
-            raise LookupError(f"{key} is not in the loaded catalogue on {on}")
+            raise LookupError(f"{key} is not in the loaded catalogue during {start}..{end}")
         return max(valid, key=lambda r: r.valid_from or date.min)
 
-    def code(self, code: str, on: date) -> WasteCode:
-        return self._valid(self.codes, code, on)
+    def in_force_from(self, key: str) -> date:
+        """The first day any version of code or category ``key`` is in force."""
+        rows = [*self.codes.get(key, ()), *self.categories.get(key, ())]
+        return min((r.valid_from or date.min for r in rows), default=date.min)
 
-    def category(self, code: str, on: date) -> WasteCategory:
-        return self._valid(self.categories, code, on)
+    def code(self, code: str, start: date, end: date) -> WasteCode:
+        return self._valid(self.codes, code, start, end)
+
+    def category(self, code: str, start: date, end: date) -> WasteCategory:
+        return self._valid(self.categories, code, start, end)
 
 
 class Builder:
@@ -177,7 +189,7 @@ class Builder:
         self.credit_codes = set(Party.objects.values_list("credit_code", flat=True))
         self.plates = set(Vehicle.objects.values_list("plate", flat=True))
         self.serials = set(Device.objects.values_list("serial", flat=True))
-        self.permit_numbers = set(Permit.objects.values_list("kind", "number"))
+        self.permit_numbers = set(Permit.objects.values_list("kind", "number", "valid_from"))
         self.party_names = set(Party.objects.values_list("name", flat=True))
         self.counters: dict[str, int] = {}
 
@@ -352,19 +364,39 @@ class Builder:
         spec: PermitSpec,
         facility: Facility | None = None,
         number: str | None = None,
-    ) -> Permit:
-        coded = bool(spec.codes or spec.categories) or spec.kind == "discharge"
-        first, last, years = PERMIT_VALIDITY[
-            "coded" if coded else spec.kind if spec.kind in PERMIT_VALIDITY else "other"
-        ]
-        valid_from = day_between(rng, first, last)
-        if number is None:
-            number = PERMIT_NUMBERS[spec.kind].format(
-                n=self.next(f"permit:{spec.kind}"), year=valid_from.year
-            )
-        if (spec.kind, number) in self.permit_numbers:
-            raise ValueError(f"permit number {number} is already taken")
-        self.permit_numbers.add((spec.kind, number))
+    ) -> list[Permit]:
+        """The chain of permits ``party`` holds under ``spec``, oldest first (see HORIZON)."""
+        years = PERMIT_TERM_YEARS.get(spec.kind, DEFAULT_TERM_YEARS)
+        # A first term must reach into the validity of the lists its codes come from.
+        listed_from = max(
+            map(self.catalogue.in_force_from, (*spec.codes, *spec.categories)), default=date.min
+        )
+        earliest = FIRST_ISSUE
+        if listed_from > date.min:
+            earliest = max(earliest, add_years(listed_from, -years) + timedelta(days=1))
+        valid_from = day_between(rng, earliest, PILOT_START)
+        if facility is not None and facility.commissioned_on:
+            valid_from = max(valid_from, facility.commissioned_on)
+        renumber = number is None and "{year}" in PERMIT_NUMBERS[spec.kind]
+        chain: list[Permit] = []
+        while valid_from <= HORIZON:
+            if number is None or renumber:
+                number = PERMIT_NUMBERS[spec.kind].format(
+                    n=self.next(f"permit:{spec.kind}"), year=valid_from.year
+                )
+            valid_to = add_years(valid_from, years) - timedelta(days=1)
+            chain.append(self._permit(party, spec, facility, number, valid_from, valid_to))
+            if valid_to >= LAPSE_AFTER and rng.random() < LAPSE_SHARE:
+                break  # not renewed: the licence lapses
+            valid_from = valid_to + timedelta(days=1)
+        if rng.random() < SUSPENDED_SHARE:
+            chain[-1].status = "suspended"
+        return chain
+
+    def _permit(self, party, spec, facility, number, valid_from, valid_to) -> Permit:
+        if (spec.kind, number, valid_from) in self.permit_numbers:
+            raise ValueError(f"permit number {number} from {valid_from} is already taken")
+        self.permit_numbers.add((spec.kind, number, valid_from))
         permit = Permit(
             party=party,
             facility=facility,
@@ -374,10 +406,10 @@ class Builder:
             stream=self.catalogue.streams[spec.stream],
             annual_tonnes=Decimal(spec.annual_tonnes) if spec.annual_tonnes else None,
             valid_from=valid_from,
-            valid_to=add_years(valid_from, years) - timedelta(days=1),
+            valid_to=valid_to,
         )
-        codes = [self.catalogue.code(c, valid_from) for c in spec.codes]
-        categories = [self.catalogue.category(c, valid_from) for c in spec.categories]
+        codes = [self.catalogue.code(c, valid_from, valid_to) for c in spec.codes]
+        categories = [self.catalogue.category(c, valid_from, valid_to) for c in spec.categories]
         check_permit_coverage(permit, codes, categories)
         self.rows[Permit].append(permit)
         if codes:

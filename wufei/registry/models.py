@@ -125,8 +125,12 @@ class Versioned(models.Model):
         abstract = True
 
     def is_valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day <= self.valid_to
+        return self.is_valid_during(day, day)
+
+    def is_valid_during(self, start: date | None, end: date | None) -> bool:
+        """Whether this row is in force on at least one day of ``start``..``end``."""
+        return (self.valid_from is None or end is None or self.valid_from <= end) and (
+            self.valid_to is None or start is None or start <= self.valid_to
         )
 
 
@@ -534,11 +538,11 @@ class Permit(models.Model):
                 name="permit_period_ordered",
                 violation_error_message=_("有效期止不能早于有效期起。"),
             ),
-            models.UniqueConstraint(
-                fields=["kind", "number"],
+            models.UniqueConstraint(  # a renewal may keep its number, with a new period
+                fields=["kind", "number", "valid_from"],
                 name="permit_number_per_kind",
                 violation_error_code="duplicate_permit_number",
-                violation_error_message=_("同类许可证中已有此编号。"),
+                violation_error_message=_("同类许可证中已有同一起始日期的此编号。"),
             ),
         ]
 

@@ -80,8 +80,12 @@ def device_update(*, actor, obj: Device, data: dict) -> Device:
 # --- permits --------------------------------------------------------------------------------
 
 
-def resolve_waste_codes(codes: Iterable[str], *, on: date | None, field: str) -> list[WasteCode]:
-    """Turn code strings into catalogue rows valid on ``on``; every bad code is reported."""
+def resolve_waste_codes(
+    codes: Iterable[str], *, start: date | None, end: date | None, field: str
+) -> list[WasteCode]:
+    """Turn code strings into catalogue rows in force during ``start``..``end`` (a permit's
+    period: a licence of 2018-2023 may list codes of the 2021 名录); every bad code is
+    reported. Where several versions qualify, the newest is taken."""
     found, errors = [], []
     for text in codes:
         try:
@@ -92,7 +96,7 @@ def resolve_waste_codes(codes: Iterable[str], *, on: date | None, field: str) ->
         candidates = [
             c
             for c in WasteCode.objects.filter(code=parsed.code).select_related("category")
-            if on is None or c.is_valid_on(on)
+            if c.is_valid_during(start, end)
         ]
         if not candidates:
             errors.append(
@@ -140,8 +144,11 @@ def _permit_save(*, actor, obj: Permit, creating: bool, data: dict) -> Permit:
     categories = data.pop("categories", None)
     m2m = {}
     if code_texts is not None:
-        on = data.get("valid_from") or (obj.valid_from if not creating else None)
-        m2m["waste_codes"] = resolve_waste_codes(code_texts, on=on, field="waste_codes")
+        start = data.get("valid_from") or (obj.valid_from if not creating else None)
+        end = data.get("valid_to") or (obj.valid_to if not creating else None)
+        m2m["waste_codes"] = resolve_waste_codes(
+            code_texts, start=start, end=end, field="waste_codes"
+        )
     if categories is not None:
         m2m["categories"] = categories
 

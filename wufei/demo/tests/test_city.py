@@ -161,7 +161,7 @@ def test_every_permit_code_is_in_its_stream(small_city):
         allowed = set(WasteStream.descendant_ids([permit.stream_id]))
         for code in permit.waste_codes.all():
             assert code.category.stream_id in allowed, (permit, code)
-            assert code.is_valid_on(permit.valid_from), (permit, code)
+            assert code.is_valid_during(permit.valid_from, permit.valid_to), (permit, code)
             checked += 1
         for category in permit.categories.all():
             assert category.stream_id in allowed, (permit, category)

@@ -311,7 +311,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='permit',
-            constraint=models.UniqueConstraint(fields=('kind', 'number'), name='permit_number_per_kind', violation_error_code='duplicate_permit_number', violation_error_message='同类许可证中已有此编号。'),
+            constraint=models.UniqueConstraint(fields=('kind', 'number', 'valid_from'), name='permit_number_per_kind', violation_error_code='duplicate_permit_number', violation_error_message='同类许可证中已有同一起始日期的此编号。'),
         ),
         migrations.AddConstraint(
             model_name='facilitycapacity',

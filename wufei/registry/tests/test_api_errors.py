@@ -97,7 +97,6 @@ def permit_body(world: World, **changes) -> dict:
         "issuer": "河南省生态环境厅",
         "stream": "hazardous",
         "waste_codes": ["900-041-49", "900-249-08"],
-        # The catalogue holds the 2021 list (valid to 2024-12-31): a permit starting then.
         "valid_from": "2023-01-01",
         "valid_to": "2027-12-31",
         **changes,
@@ -267,8 +266,37 @@ def test_permit_number_taken_for_its_kind(world):
     taken = world.obj("permits", "pB")
     before = state(Permit)
     response = client_as(world, "ecology").post(
-        "/api/v1/permits/", permit_body(world, number=taken.number), format="json"
+        "/api/v1/permits/",
+        permit_body(
+            world,
+            number=taken.number,
+            valid_from=str(taken.valid_from),
+            valid_to=str(taken.valid_to),
+        ),
+        format="json",
     )
     assert_refused(response, 400, "duplicate_permit_number", None)
-    assert response.data["message"] == "同类许可证中已有此编号。"
+    assert response.data["message"] == "同类许可证中已有同一起始日期的此编号。"
+    assert state(Permit) == before
+
+
+def test_a_renewal_may_keep_its_number(world):
+    taken = world.obj("permits", "pB")
+    response = client_as(world, "ecology").post(
+        "/api/v1/permits/",
+        permit_body(world, number=taken.number, valid_from="2027-01-01", valid_to="2031-12-31"),
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+
+
+def test_permit_codes_must_be_in_force_during_its_period(world):
+    """A licence of 2018-2022 may list codes of the 2021 名录; one of 2016-2020 may not."""
+    ecology = client_as(world, "ecology")
+    spanning = permit_body(world, number="跨期", valid_from="2018-01-01", valid_to="2022-12-31")
+    assert ecology.post("/api/v1/permits/", spanning, format="json").status_code == 201
+    before = state(Permit)
+    earlier = permit_body(world, number="早期", valid_from="2016-01-01", valid_to="2020-12-31")
+    response = ecology.post("/api/v1/permits/", earlier, format="json")
+    assert_refused(response, 400, "unknown_waste_code", "waste_codes")
     assert state(Permit) == before
