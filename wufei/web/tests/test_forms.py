@@ -202,3 +202,46 @@ def test_many_parties_turn_the_select_into_a_search(world, login):
     assert "禹州市环保能源公司" in options and "魏都区" not in options
     options = login(world.users["county"]).get(options_url, {"q": "禹州"}).content.decode()
     assert "禹州市环保能源公司" not in options  # scoped like everything else
+
+
+def capacity_data(facility, **overrides):
+    from wufei.registry.models import TreatmentMethod, WasteStream
+
+    data = {
+        "facility": facility.pk,
+        "stream": WasteStream.objects.get(code="hazardous").pk,
+        "method": TreatmentMethod.objects.get(code="D10").pk,
+        "tonnes_per_day": "20",
+        "tonnes_per_year": "6600",
+        "source": "环评批复",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_negative_capacity_is_refused_next_to_its_field(world, login):
+    from wufei.registry.models import FacilityCapacity
+
+    client = login(world.users["county"])
+    before = FacilityCapacity.objects.count()
+    response = client.post(
+        reverse("registry:capacity_add"),
+        capacity_data(world.weidu_facility, tonnes_per_day="-5"),
+    )
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["tonnes_per_day"]
+    assert FacilityCapacity.objects.count() == before
+
+
+def test_a_county_official_adds_capacity_only_in_its_county(world, login):
+    from wufei.registry.models import FacilityCapacity
+
+    client = login(world.users["county"])
+    response = client.post(reverse("registry:capacity_add"), capacity_data(world.weidu_facility))
+    assert response.status_code == 302
+    assert FacilityCapacity.objects.filter(facility=world.weidu_facility, source="环评批复").exists()
+    before = FacilityCapacity.objects.count()
+    response = client.post(reverse("registry:capacity_add"), capacity_data(world.yuzhou_facility))
+    assert response.status_code == 200  # the other county's facility is not even a choice
+    assert "facility" in response.context["form"].errors
+    assert FacilityCapacity.objects.count() == before
