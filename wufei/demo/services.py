@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +79,16 @@ def city_generate(*, actor, scale: str, seed: int) -> Generation:
             action="create",
             data={"scale": scale, "seed": seed, "counts": generation.counts},
         )
+    _refresh_planner_statistics()
     return generation
+
+
+def _refresh_planner_statistics() -> None:
+    """After a bulk load PostgreSQL's row estimates are stale until autovacuum comes by, and
+    its plans for scoped lists are 2-3x slower meanwhile (docs/benchmarks.md): analyse now."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def city_reset(*, actor) -> dict[str, int]:

@@ -1,5 +1,7 @@
 """REST endpoints of the registry under ``/api/v1/``; thin: parse, call a service, render."""
 
+from django.db.models import Prefetch
+
 from wufei.core.api import ScopedReadOnlyViewSet, ScopedViewSet
 from wufei.registry import filtersets, serializers, services
 from wufei.registry.models import (
@@ -62,7 +64,11 @@ class CapacityViewSet(ScopedViewSet):
 class PermitViewSet(ScopedViewSet):
     scoped_model = Permit
     select_related = ("stream",)
-    prefetch_related = ("categories", "waste_codes")
+    # Plain lists (to_attr) of the codes alone: no related manager per row (docs/benchmarks.md).
+    prefetch_related = (
+        Prefetch("categories", WasteCategory.objects.only("code"), to_attr="category_rows"),
+        Prefetch("waste_codes", WasteCode.objects.only("code"), to_attr="waste_code_rows"),
+    )
     serializer_class = serializers.PermitSerializer
     input_serializer_class = serializers.PermitInputSerializer
     filterset_class = filtersets.PermitFilterSet

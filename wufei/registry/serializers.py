@@ -246,8 +246,12 @@ class CapacityInputSerializer(InputSerializer):
 
 class PermitSerializer(serializers.ModelSerializer):
     stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    waste_codes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    categories = serializers.SlugRelatedField(
+        source="category_rows", slug_field="code", many=True, read_only=True
+    )
+    waste_codes = serializers.SlugRelatedField(
+        source="waste_code_rows", slug_field="code", many=True, read_only=True
+    )
     effective_status = serializers.ChoiceField(
         choices=EffectivePermitStatus.choices, read_only=True
     )

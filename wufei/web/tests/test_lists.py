@@ -185,15 +185,16 @@ def _grow(world, n):
 
 # Queries of a list page, whatever the number of rows: session, user, the actor's region,
 # menu and header, the filter form's choices, count, rows (and one prefetch for facilities).
+# The county official's region subtree is one small query per request (accounts.scoping).
 LIST_QUERIES = {
-    "party": 6,
-    "site": 6,
-    "facility": 8,
-    "permit": 7,
-    "vehicle": 6,
-    "device": 6,
-    "wastecode": 6,
-    "codelist": 5,
+    "party": 7,
+    "site": 7,
+    "facility": 9,
+    "permit": 8,
+    "vehicle": 7,
+    "device": 7,
+    "wastecode": 7,
+    "codelist": 6,
 }
 
 
