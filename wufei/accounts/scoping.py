@@ -112,9 +112,9 @@ def _subtree_ids(region) -> list[int]:
     column without joining the region table."""
     if not hasattr(region, "_subtree_ids"):
         region._subtree_ids = list(
-            type(region)._default_manager.filter(path__startswith=region.path).values_list(
-                "pk", flat=True
-            )
+            type(region)
+            ._default_manager.filter(path__startswith=region.path)
+            .values_list("pk", flat=True)
         )
     return region._subtree_ids
 

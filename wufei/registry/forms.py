@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wufei.core.forms import CodesField, ServiceForm
+from wufei.registry import inputs
 from wufei.registry.choices import DeviceKind
 from wufei.registry.models import (
     Device,
@@ -38,25 +39,13 @@ class RegionScopedForm(ServiceForm):
 class PartyForm(RegionScopedForm):
     class Meta:
         model = Party
-        fields = [
-            "name",
-            "credit_code",
-            "region",
-            "address",
-            "industry_code",
-            "industry",
-            *Party.ROLE_FIELDS,
-            "is_small_micro",
-            "contact_name",
-            "contact_phone",
-            "is_active",
-        ]
+        fields = inputs.PARTY
 
 
 class SiteForm(RegionScopedForm):
     class Meta:
         model = Site
-        fields = ["party", "name", "kind", "region", "address", "lon", "lat", "is_active"]
+        fields = inputs.SITE
 
 
 class PermitForm(ServiceForm):
@@ -74,20 +63,7 @@ class PermitForm(ServiceForm):
 
     class Meta:
         model = Permit
-        fields = [
-            "party",
-            "facility",
-            "kind",
-            "number",
-            "issuer",
-            "stream",
-            "categories",
-            "waste_codes",
-            "annual_tonnes",
-            "valid_from",
-            "valid_to",
-            "status",
-        ]
+        fields = inputs.PERMIT
 
 
 class VehicleForm(ServiceForm):
@@ -95,41 +71,22 @@ class VehicleForm(ServiceForm):
 
     class Meta:
         model = Vehicle
-        fields = [
-            "party",
-            "plate",
-            "kind",
-            "load_kg",
-            "volume_m3",
-            "is_sealed",
-            "is_hazmat_certified",
-            "gps_device",
-            "is_active",
-        ]
+        fields = inputs.VEHICLE
 
 
 class DeviceForm(ServiceForm):
     class Meta:
         model = Device
-        fields = ["party", "kind", "serial", "site", "model_name", "installed_on", "is_active"]
+        fields = inputs.DEVICE
 
 
 class FacilityForm(ServiceForm):
     class Meta:
         model = Facility
-        fields = ["site", "name", "kind", "status", "commissioned_on", "note"]
+        fields = inputs.FACILITY
 
 
 class CapacityForm(ServiceForm):
     class Meta:
         model = FacilityCapacity
-        fields = [
-            "facility",
-            "stream",
-            "method",
-            "tonnes_per_day",
-            "tonnes_per_year",
-            "valid_from",
-            "valid_to",
-            "source",
-        ]
+        fields = inputs.CAPACITY

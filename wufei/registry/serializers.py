@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from wufei.core.api import InputSerializer
+from wufei.registry import inputs
 from wufei.registry.choices import EffectivePermitStatus
 from wufei.registry.models import (
     CodeList,
@@ -126,19 +127,7 @@ class PartyInputSerializer(InputSerializer):
 
     class Meta:
         model = Party
-        fields = [
-            "name",
-            "credit_code",
-            "region",
-            "address",
-            "industry_code",
-            "industry",
-            *Party.ROLE_FIELDS,
-            "is_small_micro",
-            "contact_name",
-            "contact_phone",
-            "is_active",
-        ]
+        fields = inputs.PARTY
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -167,7 +156,7 @@ class SiteInputSerializer(InputSerializer):
 
     class Meta:
         model = Site
-        fields = ["party", "name", "kind", "region", "address", "lon", "lat", "is_active"]
+        fields = inputs.SITE
 
 
 class FacilitySerializer(serializers.ModelSerializer):
@@ -203,7 +192,7 @@ class FacilitySerializer(serializers.ModelSerializer):
 class FacilityInputSerializer(InputSerializer):
     class Meta:
         model = Facility
-        fields = ["site", "name", "kind", "status", "commissioned_on", "note"]
+        fields = inputs.FACILITY
 
 
 class CapacitySerializer(serializers.ModelSerializer):
@@ -232,26 +221,25 @@ class CapacityInputSerializer(InputSerializer):
 
     class Meta:
         model = FacilityCapacity
-        fields = [
-            "facility",
-            "stream",
-            "method",
-            "tonnes_per_day",
-            "tonnes_per_year",
-            "valid_from",
-            "valid_to",
-            "source",
-        ]
+        fields = inputs.CAPACITY
+
+
+class CodesField(serializers.ListField):
+    """The ``code`` of each row of a prefetched list (read-only)."""
+
+    child = serializers.CharField()
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, rows):
+        return [row.code for row in rows]
 
 
 class PermitSerializer(serializers.ModelSerializer):
     stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    categories = serializers.SlugRelatedField(
-        source="category_rows", slug_field="code", many=True, read_only=True
-    )
-    waste_codes = serializers.SlugRelatedField(
-        source="waste_code_rows", slug_field="code", many=True, read_only=True
-    )
+    categories = CodesField(source="category_rows")
+    waste_codes = CodesField(source="waste_code_rows")
     effective_status = serializers.ChoiceField(
         choices=EffectivePermitStatus.choices, read_only=True
     )
@@ -288,20 +276,7 @@ class PermitInputSerializer(InputSerializer):
 
     class Meta:
         model = Permit
-        fields = [
-            "party",
-            "facility",
-            "kind",
-            "number",
-            "issuer",
-            "stream",
-            "categories",
-            "waste_codes",
-            "annual_tonnes",
-            "valid_from",
-            "valid_to",
-            "status",
-        ]
+        fields = inputs.PERMIT
         validators = []  # date order and uniqueness are the service's, with stable codes
 
 
@@ -326,17 +301,7 @@ class VehicleSerializer(serializers.ModelSerializer):
 class VehicleInputSerializer(InputSerializer):
     class Meta:
         model = Vehicle
-        fields = [
-            "party",
-            "plate",
-            "kind",
-            "load_kg",
-            "volume_m3",
-            "is_sealed",
-            "is_hazmat_certified",
-            "gps_device",
-            "is_active",
-        ]
+        fields = inputs.VEHICLE
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -358,4 +323,4 @@ class DeviceSerializer(serializers.ModelSerializer):
 class DeviceInputSerializer(InputSerializer):
     class Meta:
         model = Device
-        fields = ["party", "kind", "serial", "site", "model_name", "installed_on", "is_active"]
+        fields = inputs.DEVICE

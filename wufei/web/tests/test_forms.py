@@ -239,7 +239,9 @@ def test_a_county_official_adds_capacity_only_in_its_county(world, login):
     client = login(world.users["county"])
     response = client.post(reverse("registry:capacity_add"), capacity_data(world.weidu_facility))
     assert response.status_code == 302
-    assert FacilityCapacity.objects.filter(facility=world.weidu_facility, source="环评批复").exists()
+    assert FacilityCapacity.objects.filter(
+        facility=world.weidu_facility, source="环评批复"
+    ).exists()
     before = FacilityCapacity.objects.count()
     response = client.post(reverse("registry:capacity_add"), capacity_data(world.yuzhou_facility))
     assert response.status_code == 200  # the other county's facility is not even a choice
