@@ -9,7 +9,7 @@ PORT   ?= 8000
 SCALE  ?= city
 SEED   ?= 2020
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format messages clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Refresh the English catalogue after changing user-visible strings (needs GNU gettext),
+# translate the new entries in wufei/locale/en/LC_MESSAGES/django.po, then run it again.
+messages: install
+	cd wufei && ../$(BIN)/wufei makemessages -l en --no-location -i "*/tests/*" \
+	  -i "*/migrations/*" -i "*/static/*" -i "demo/*"
+	(msgattrib --untranslated wufei/locale/en/LC_MESSAGES/django.po; \
+	  msgattrib --only-fuzzy wufei/locale/en/LC_MESSAGES/django.po) | grep -q '^msgid' \
+	  && echo "untranslated or fuzzy entries remain in wufei/locale/en/LC_MESSAGES/django.po" || true
+	msgfmt -c -o wufei/locale/en/LC_MESSAGES/django.mo wufei/locale/en/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
