@@ -39,7 +39,7 @@ format: install
 messages: install
 	cd wufei && ../$(BIN)/wufei makemessages -l en --no-location -i "*/tests/*" \
 	  -i "*/migrations/*" -i "*/static/*" -i "demo/*"
-	(msgattrib --untranslated wufei/locale/en/LC_MESSAGES/django.po; \
+	@(msgattrib --untranslated wufei/locale/en/LC_MESSAGES/django.po; \
 	  msgattrib --only-fuzzy wufei/locale/en/LC_MESSAGES/django.po) | grep -q '^msgid' \
 	  && echo "untranslated or fuzzy entries remain in wufei/locale/en/LC_MESSAGES/django.po" || true
 	msgfmt -c -o wufei/locale/en/LC_MESSAGES/django.mo wufei/locale/en/LC_MESSAGES/django.po

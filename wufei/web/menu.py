@@ -3,8 +3,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from wufei.accounts.choices import Action
-from wufei.accounts.scoping import may
+from wufei.accounts.choices import Action, Role
+from wufei.accounts.scoping import may, role_of
 from wufei.registry import models as registry
 
 SECTIONS = (
@@ -46,4 +46,8 @@ def menu_for(actor, path: str = "") -> list[dict]:
                 items.append({"label": label, "url": url, "active": _active(url, path)})
         if items:
             menu.append({"label": title, "url": None, "items": items, "active": False})
+    if getattr(actor, "is_authenticated", False) and role_of(actor) != Role.PUBLIC:
+        url = reverse("accounts:tokens")
+        item = {"label": _("API 令牌"), "url": url, "active": _active(url, path)}
+        menu.append({"label": _("账户"), "url": None, "items": [item], "active": False})
     return menu
