@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wufei.accounts.choices import Role
+from wufei.core.models import in_language
 
 
 class Department(models.Model):
@@ -30,7 +31,7 @@ class Department(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return in_language(self.name, self.name_en)
 
     def stream_ids(self) -> list[int]:
         """Ids of this bureau's streams and all their sub-streams (cached per instance)."""

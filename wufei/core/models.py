@@ -36,3 +36,11 @@ class ChangeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+def in_language(name: str, name_en: str) -> str:
+    """``name_en`` when English is active and it is filled in, else the Chinese ``name``."""
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    return name_en if english and name_en else name

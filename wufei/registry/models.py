@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wufei.accounts.scoping import Scope
+from wufei.core.models import in_language
 from wufei.registry import validators
 from wufei.registry.choices import (
     Confidence,
@@ -156,7 +157,7 @@ class WasteStream(Versioned):
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return in_language(self.name, self.name_en)
 
     @classmethod
     def descendant_ids(cls, roots) -> list[int]:

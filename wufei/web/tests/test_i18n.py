@@ -36,3 +36,14 @@ def test_pages_speak_english_when_asked():
         assert translation.gettext("危险废物利用处置设施") == "Hazardous-waste treatment facility"
     with translation.override("zh-hans"):
         assert translation.gettext("一张图") == "一张图"
+
+
+def test_streams_and_bureaus_are_named_in_the_active_language(db):
+    from wufei.accounts.models import Department
+    from wufei.registry.models import WasteStream
+
+    stream = WasteStream.objects.get(code="hazardous")
+    bureau = Department.objects.get(code="ecology")
+    assert (str(stream), str(bureau)) == ("危险废物", "市生态环境局")
+    with translation.override("en"):
+        assert (str(stream), str(bureau)) == ("Hazardous waste", "Ecology and Environment Bureau")
