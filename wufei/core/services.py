@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -43,15 +43,18 @@ def log_change(*, actor, obj: models.Model, action: str, data: dict | None = Non
     )
 
 
+M = TypeVar("M", bound=models.Model)
+
+
 def scoped_save(
     *,
     actor,
-    obj: models.Model,
+    obj: M,
     creating: bool,
-    fields: dict[str, Any],
-    m2m: dict[str, Iterable] | None = None,
-    validate: Callable[[models.Model], None] | None = None,
-) -> models.Model:
+    fields: Mapping[str, Any],
+    m2m: Mapping[str, Iterable] | None = None,
+    validate: Callable[[M], None] | None = None,
+) -> M:
     """Create or update ``obj`` with ``fields`` on behalf of ``actor``, atomically.
 
     The actor's right is checked on the row as it was (update) and as it is after the

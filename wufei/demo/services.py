@@ -121,7 +121,7 @@ def city_reset(*, actor) -> dict[str, int]:
                 for label, count in per_model.items():
                     removed[label] = removed.get(label, 0) + count
     except ProtectedError as exc:
-        blockers = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
+        blockers = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
         raise CityInUse(
             _(
                 "生成的演示数据已被其他记录引用（%(what)s），无法只删除生成的数据；"
