@@ -23,14 +23,17 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from wufei.accounts.choices import Action
 from wufei.accounts.scoping import is_permitted, may, restrict, scope_of
 from wufei.core.errors import NotFound, NotPermitted
 from wufei.core.export import Column, plain, xlsx_response
+from wufei.core.selectors import change_history
 
 PAGE_SIZE = 50
 RELATED_LIMIT = 20
@@ -363,6 +366,28 @@ def _visible_object(page: ModelPage, actor, pk: int, queryset=None):
     return obj
 
 
+HISTORY_LIMIT = 20
+HISTORY_COLUMNS = (
+    Column(_lazy("时间"), lambda e: timezone.localtime(e.time).strftime("%Y-%m-%d %H:%M:%S")),
+    Column(_lazy("操作人"), lambda e: str(e.actor) if e.actor else _("系统")),
+    Column(_lazy("动作"), "action"),
+)
+
+
+def _history(actor, obj) -> dict | None:
+    """The change-log block of a detail page, for those who may change the row."""
+    rows = change_history(actor=actor, obj=obj)
+    total = rows.count()
+    if not total:
+        return None
+    return {
+        "title": _("变更记录"),
+        "total": total,
+        "table": table(HISTORY_COLUMNS, rows[:HISTORY_LIMIT]),
+        "more": None,
+    }
+
+
 class DetailPage(PageView):
     def get(self, request, pk: int):
         page = self.page
@@ -385,6 +410,9 @@ class DetailPage(PageView):
                     "more": item.more(obj) if item.more and total > item.limit else None,
                 }
             )
+        history = _history(actor, obj)
+        if history is not None:
+            related.append(history)
         fields = [(c.header, Cell.of(c, obj)) for c in page.detail]
         return render(
             request,

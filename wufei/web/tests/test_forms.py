@@ -247,3 +247,14 @@ def test_a_county_official_adds_capacity_only_in_its_county(world, login):
     assert response.status_code == 200  # the other county's facility is not even a choice
     assert "facility" in response.context["form"].errors
     assert FacilityCapacity.objects.count() == before
+
+
+def test_the_detail_page_shows_who_changed_the_row_to_those_who_may_change_it(world, login):
+    client = login(world.users["county"])
+    client.post(reverse("registry:party_add"), party_data(region=region_pk("411002")))
+    party = Party.objects.get(name="魏都区新登记公司")
+    html = client.get(reverse("registry:party_detail", args=[party.pk])).content.decode()
+    assert "变更记录" in html and str(world.users["county"]) in html and "新建" in html
+    viewer = login(world.users["department"])  # a bureau reads parties but may not change them
+    html = viewer.get(reverse("registry:party_detail", args=[party.pk])).content.decode()
+    assert "变更记录" not in html
