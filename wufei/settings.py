@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "wufei.core",
     "wufei.accounts",
     "wufei.registry",
+    "wufei.trace",
+    "wufei.alerts",
+    "wufei.manifests",
     "wufei.web",
     "wufei.demo",
 ]

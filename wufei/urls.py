@@ -3,10 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from wufei.alerts.api import ROUTES as ALERT_ROUTES
+from wufei.manifests.api import ROUTES as MANIFEST_ROUTES
 from wufei.registry.api import ROUTES as REGISTRY_ROUTES
+from wufei.trace.api import ROUTES as TRACE_ROUTES
 
 router = DefaultRouter()
-for prefix, viewset in REGISTRY_ROUTES:
+for prefix, viewset in [*REGISTRY_ROUTES, *MANIFEST_ROUTES, *TRACE_ROUTES, *ALERT_ROUTES]:
     router.register(prefix, viewset, basename=prefix)
 
 urlpatterns = [
@@ -17,5 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("wufei.accounts.urls")),
     path("registry/", include("wufei.registry.urls")),
+    path("manifests/", include("wufei.manifests.urls")),
+    path("trace/", include("wufei.trace.urls")),
+    path("alerts/", include("wufei.alerts.urls")),
+    path("t/", include("wufei.trace.public_urls")),
     path("", include("wufei.web.urls")),
 ]
