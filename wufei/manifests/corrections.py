@@ -15,10 +15,20 @@ from django.utils.translation import gettext as _
 
 from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import restrict, role_of
+from wufei.alerts.choices import Rule
+from wufei.alerts.services import alert_clear
 from wufei.core.errors import FieldError, Invalid, NotFound, NotPermitted
+from wufei.manifests import rules
 from wufei.manifests.choices import RevisionStatus, State
 from wufei.manifests.models import Manifest, ManifestRevision
-from wufei.manifests.services import TransitionRefused, _method, _receipt_findings, _sign, content
+from wufei.manifests.services import (
+    TransitionRefused,
+    _method,
+    _receipt_findings,
+    _sign,
+    _subject,
+    content,
+)
 from wufei.registry.models import TreatmentMethod, WasteCode
 from wufei.trace import ledger
 from wufei.trace.choices import EventKind
@@ -62,7 +72,7 @@ def _clean_changes(m: Manifest, changes: dict) -> dict:
     if not changes:
         raise Invalid([FieldError("changes", "required", _("请填写要更正的内容。"))])
     errors, clean = [], {}
-    for name, value in changes.items():
+    for name in changes:
         if name not in CORRECTABLE:
             errors.append(
                 FieldError(name, "not_correctable", _("“%(name)s”不能更正。") % {"name": name})
@@ -255,4 +265,11 @@ def _maybe_apply(m: Manifest, rev: ManifestRevision, *, actor, at) -> bool:
     )
     if m.received_kg is not None and m.state in (State.RECEIVED, State.COMPLETED):
         _receipt_findings(m, m.flow_def, at)
+        if rules.weight_gap(m.flow_def, m.pickup_kg or Decimal(0), m.received_kg) is None:
+            alert_clear(
+                rule=Rule.WEIGHT_GAP,
+                subject=_subject(m),
+                note=_("更正为第 %(v)s 版后磅差在允许范围内。") % {"v": m.version},
+                at=at,
+            )
     return True

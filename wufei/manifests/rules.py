@@ -111,7 +111,8 @@ def check_annual_quantity(permit: Permit, declared_kg: Decimal, year: int) -> No
                     "receiver",
                     "annual_quantity_exceeded",
                     _(
-                        "接收单位许可证 %(number)s 本年度剩余许可量 %(left)s 千克，不足本次 %(kg)s 千克。"
+                        "接收单位许可证 %(number)s 本年度剩余许可量 %(left)s 千克，不足本次 %"
+                        "(kg)s 千克。"
                     )
                     % {
                         "number": permit.number,

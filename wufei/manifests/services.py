@@ -680,7 +680,7 @@ def manifest_receive(
         else:
             try:
                 accepted = Decimal(str(accepted_kg)).quantize(Decimal("0.001"))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 raise Invalid(
                     [FieldError("accepted_kg", "invalid_mass", _("接收量须为数字（千克）。"))]
                 ) from None

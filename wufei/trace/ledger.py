@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wufei.trace.models import ChainOwner, LedgerEvent
 
@@ -201,12 +202,13 @@ def verify(*, stop_at_first: bool = True) -> Verification:
             result.chains += 1
         expected_seq += 1
         if seq != expected_seq:
-            if broken(Break(ch, seq, event_id, f"序号不连续：应为 {expected_seq}")):
+            if broken(Break(ch, seq, event_id, _("序号不连续：应为 %(n)s") % {"n": expected_seq})):
                 return result
             expected_seq = seq
-        if prev_hash != prev:
-            if broken(Break(ch, seq, event_id, "前一事件哈希与链上前一事件不符")):
-                return result
+        if prev_hash != prev and broken(
+            Break(ch, seq, event_id, _("前一事件哈希与链上前一事件不符"))
+        ):
+            return result
         recomputed = event_hash(
             prev_hash=prev_hash,
             chain=ch,
@@ -217,9 +219,10 @@ def verify(*, stop_at_first: bool = True) -> Verification:
             party_id=party_id,
             payload=payload,
         )
-        if recomputed != digest:
-            if broken(Break(ch, seq, event_id, "事件内容与其哈希不符（内容被改动）")):
-                return result
+        if recomputed != digest and broken(
+            Break(ch, seq, event_id, _("事件内容与其哈希不符（内容被改动）"))
+        ):
+            return result
         prev = digest
     if chain is not None:
         heads[chain] = (expected_seq, prev)
@@ -231,17 +234,17 @@ def verify(*, stop_at_first: bool = True) -> Verification:
             found = heads.pop(name, (0, GENESIS))
             if seq == 0 and found[0] == 0:
                 continue
-            if found != (seq, head):
-                if broken(
-                    Break(
-                        name,
-                        found[0] or None,
-                        None,
-                        f"链头不符：记录为第 {seq} 个事件，台账为第 {found[0]} 个",
-                    )
-                ):
-                    return result
+            if found != (seq, head) and broken(
+                Break(
+                    name,
+                    found[0] or None,
+                    None,
+                    _("链头不符：记录为第 %(seq)s 个事件，台账为第 %(found)s 个")
+                    % {"seq": seq, "found": found[0]},
+                )
+            ):
+                return result
     for name in heads:  # events whose owner row is gone
-        if broken(Break(name, None, None, "台账链没有对应的联单或容器")):
+        if broken(Break(name, None, None, _("台账链没有对应的联单或容器"))):
             return result
     return result

@@ -41,7 +41,7 @@ def check_mass(value, field: str = "mass_kg") -> Decimal:
     """A mass in kilograms: positive, at most 200 t, rounded to the gram."""
     try:
         mass = Decimal(str(value)).quantize(GRAM)
-    except Exception:  # noqa: BLE001 - any unparsable input is the same refusal
+    except Exception:
         raise Invalid([FieldError(field, "invalid_mass", _("质量须为数字（千克）。"))]) from None
     if mass <= 0:
         raise Invalid([FieldError(field, "mass_not_positive", _("质量须大于 0 千克。"))])
@@ -353,7 +353,8 @@ def containers_transform(
                         "outputs",
                         "mass_imbalance",
                         _(
-                            "质量不平衡：投入 %(inp)s 千克，产出 %(out)s 千克，损耗 %(loss)s 千克，差额超过 0.5%%。"
+                            "质量不平衡：投入 %(inp)s 千克，产出 %(out)s 千克，损耗 %(loss)s "
+                            "千克，差额超过 0.5%%。"
                         )
                         % {"inp": total_in, "out": total_out, "loss": loss},
                     )

@@ -15,7 +15,16 @@ from wufei.accounts.models import Department, User
 from wufei.accounts.tests.factories import UserFactory
 from wufei.manifests import services
 from wufei.manifests.choices import State
-from wufei.registry.models import Facility, Party, Permit, Site, TreatmentMethod, Vehicle, WasteCode, WasteStream
+from wufei.registry.models import (
+    Facility,
+    Party,
+    Permit,
+    Site,
+    TreatmentMethod,
+    Vehicle,
+    WasteCode,
+    WasteStream,
+)
 from wufei.registry.tests import factories
 from wufei.trace.services import NewContainer
 
@@ -72,7 +81,9 @@ class World:
             receiver=self.receiver,
             receiver_facility=self.facility,
             generator_site=self.generator_site,
-            containers=[NewContainer(kind="drum", stream=self.stream, mass_kg=Decimal(m)) for m in masses],
+            containers=[
+                NewContainer(kind="drum", stream=self.stream, mass_kg=Decimal(m)) for m in masses
+            ],
         )
         values.update(overrides)
         return services.ManifestInput(**values)
@@ -84,12 +95,26 @@ def hazardous_world(*, annual_tonnes: Decimal = Decimal("1000")) -> World:
     code = WasteCode.objects.filter(code=HW_CODE).order_by("-valid_from").first()
     generator = factories.PartyFactory(name="魏都机械厂", region=weidu, is_generator=True)
     site = factories.SiteFactory(party=generator, region=weidu, kind="factory")
-    transporter = factories.PartyFactory(name="长葛危货运输", region=changge, is_transporter=True, is_generator=False)
-    receiver = factories.PartyFactory(name="长葛危废处置", region=changge, is_receiver=True, is_generator=False)
-    facility = factories.FacilityFactory(site=factories.SiteFactory(party=receiver, region=changge, kind="treatment"), kind="hazardous")
-    receiver_permit = factories.PermitFactory(party=receiver, facility=facility, kind="hw_operation", annual_tonnes=annual_tonnes)
+    transporter = factories.PartyFactory(
+        name="长葛危货运输", region=changge, is_transporter=True, is_generator=False
+    )
+    receiver = factories.PartyFactory(
+        name="长葛危废处置", region=changge, is_receiver=True, is_generator=False
+    )
+    facility = factories.FacilityFactory(
+        site=factories.SiteFactory(party=receiver, region=changge, kind="treatment"),
+        kind="hazardous",
+    )
+    receiver_permit = factories.PermitFactory(
+        party=receiver, facility=facility, kind="hw_operation", annual_tonnes=annual_tonnes
+    )
     receiver_permit.waste_codes.set([code])
-    transporter_permit = factories.PermitFactory(party=transporter, kind="dg_transport", number="豫交运管许可许字411000000001号", annual_tonnes=None)
+    transporter_permit = factories.PermitFactory(
+        party=transporter,
+        kind="dg_transport",
+        number="豫交运管许可许字411000000001号",
+        annual_tonnes=None,
+    )
     vehicle = factories.VehicleFactory(party=transporter, kind="hazmat", load_kg=Decimal("8000"))
     other = factories.PartyFactory(name="无关企业", region=weidu)
     ecology = Department.objects.get(code="ecology")
@@ -119,7 +144,14 @@ def hazardous_world(*, annual_tonnes: Decimal = Decimal("1000")) -> World:
     )
 
 
-ORDER = [State.DRAFT, State.SUBMITTED, State.PICKED_UP, State.IN_TRANSIT, State.RECEIVED, State.COMPLETED]
+ORDER = [
+    State.DRAFT,
+    State.SUBMITTED,
+    State.PICKED_UP,
+    State.IN_TRANSIT,
+    State.RECEIVED,
+    State.COMPLETED,
+]
 
 
 def run_to(w: World, state: str, *, pickup_kg="350.5", received_kg="350.5", manifest=None):
@@ -130,11 +162,19 @@ def run_to(w: World, state: str, *, pickup_kg="350.5", received_kg="350.5", mani
     steps = {
         State.SUBMITTED: lambda m: services.manifest_submit(actor=w.clerk, manifest=m),
         State.PICKED_UP: lambda m: services.manifest_pick_up(
-            actor=w.driver, manifest=m, signing_code_entered=services.signing_code(m), pickup_kg=pickup_kg, vehicle=w.vehicle
+            actor=w.driver,
+            manifest=m,
+            signing_code_entered=services.signing_code(m),
+            pickup_kg=pickup_kg,
+            vehicle=w.vehicle,
         ),
         State.IN_TRANSIT: lambda m: services.manifest_depart(actor=w.driver, manifest=m),
-        State.RECEIVED: lambda m: services.manifest_receive(actor=w.receiver_clerk, manifest=m, received_kg=received_kg),
-        State.COMPLETED: lambda m: services.manifest_complete(actor=w.receiver_clerk, manifest=m, method=w.method),
+        State.RECEIVED: lambda m: services.manifest_receive(
+            actor=w.receiver_clerk, manifest=m, received_kg=received_kg
+        ),
+        State.COMPLETED: lambda m: services.manifest_complete(
+            actor=w.receiver_clerk, manifest=m, method=w.method
+        ),
     }
     for target in ORDER[ORDER.index(m.state) + 1 : ORDER.index(state) + 1]:
         m = steps[target](m)
