@@ -178,7 +178,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "AlertStatusEnum": "wufei.alerts.choices.AlertStatus",
+        "ContainerKindEnum": "wufei.trace.choices.ContainerKind",
+        "ContainerStateEnum": "wufei.trace.choices.ContainerState",
+        "ManifestStateEnum": "wufei.manifests.choices.State",
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -7,9 +7,16 @@ from wufei.alerts.api import ROUTES as ALERT_ROUTES
 from wufei.manifests.api import ROUTES as MANIFEST_ROUTES
 from wufei.registry.api import ROUTES as REGISTRY_ROUTES
 from wufei.trace.api import ROUTES as TRACE_ROUTES
+from wufei.trace.container_api import ROUTES as CONTAINER_ROUTES
 
 router = DefaultRouter()
-for prefix, viewset in [*REGISTRY_ROUTES, *MANIFEST_ROUTES, *TRACE_ROUTES, *ALERT_ROUTES]:
+for prefix, viewset in [
+    *REGISTRY_ROUTES,
+    *MANIFEST_ROUTES,
+    *CONTAINER_ROUTES,
+    *TRACE_ROUTES,
+    *ALERT_ROUTES,
+]:
     router.register(prefix, viewset, basename=prefix)
 
 urlpatterns = [
@@ -21,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("wufei.accounts.urls")),
     path("registry/", include("wufei.registry.urls")),
     path("manifests/", include("wufei.manifests.urls")),
+    path("trace/containers/", include("wufei.trace.container_urls")),
     path("trace/", include("wufei.trace.urls")),
     path("alerts/", include("wufei.alerts.urls")),
     path("t/", include("wufei.trace.public_urls")),

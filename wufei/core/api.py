@@ -31,17 +31,24 @@ def _body(code: str, errors: list[FieldError], message: str | None = None) -> di
     }
 
 
+def _dotted(prefix: str | None, name: str | None) -> str | None:
+    if name is None:
+        return prefix
+    return f"{prefix}.{name}" if prefix else name
+
+
 def _drf_errors(detail, prefix: str | None = None) -> list[FieldError]:
     """Flatten DRF's nested error detail into field errors with dotted field names."""
     out: list[FieldError] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = None if key in ("non_field_errors", "detail") else key
-            field = f"{prefix}.{name}" if prefix and name else (name or prefix)
-            out.extend(_drf_errors(value, field))
+            name = None if key in ("non_field_errors", "detail") else str(key)
+            out.extend(_drf_errors(value, _dotted(prefix, name)))
     elif isinstance(detail, list):
-        for item in detail:
-            out.extend(_drf_errors(item, prefix))
+        for index, item in enumerate(detail):  # a list of objects: one entry per item
+            out.extend(
+                _drf_errors(item, _dotted(prefix, str(index)) if isinstance(item, dict) else prefix)
+            )
     else:
         out.append(FieldError(prefix, getattr(detail, "code", None) or "invalid", str(detail)))
     return out

@@ -26,7 +26,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from wufei.accounts.choices import Action
@@ -368,9 +368,11 @@ def _visible_object(page: ModelPage, actor, pk: int, queryset=None):
 
 HISTORY_LIMIT = 20
 HISTORY_COLUMNS = (
-    Column(_lazy("时间"), lambda e: timezone.localtime(e.time).strftime("%Y-%m-%d %H:%M:%S")),
-    Column(_lazy("操作人"), lambda e: str(e.actor) if e.actor else _("系统")),
-    Column(_lazy("动作"), "action"),
+    Column(
+        gettext_lazy("时间"), lambda e: timezone.localtime(e.time).strftime("%Y-%m-%d %H:%M:%S")
+    ),
+    Column(gettext_lazy("操作人"), lambda e: str(e.actor) if e.actor else _("系统")),
+    Column(gettext_lazy("动作"), "action"),
 )
 
 

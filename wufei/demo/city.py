@@ -12,6 +12,8 @@ import random
 from collections import Counter
 from datetime import date
 
+from django.utils import timezone
+
 from wufei.demo import names
 from wufei.demo.builder import Builder, Cap, PermitSpec, day_between
 from wufei.demo.figures import (
@@ -44,6 +46,7 @@ from wufei.demo.figures import (
     scaled,
 )
 from wufei.demo.geography import Geography, Town
+from wufei.demo.manifests import manifests_generate
 from wufei.demo.models import Generation
 from wufei.demo.plants import PARKS, PLANTS, Plant
 from wufei.registry.choices import FacilityKind
@@ -155,7 +158,12 @@ class CityGenerator:
         self.utilities()
         self.collection_points()
         self.transporters()
-        return self.b.write()
+        counts = self.b.write()
+        generation = self.b.generation
+        generation.anchors = self.anchor_ids()
+        today = timezone.localdate(generation.created_at or timezone.now())
+        counts.update(manifests_generate(generation, self.rng("manifests"), self.scale, today))
+        return counts
 
     def anchor_ids(self) -> dict[str, int]:
         return {key: obj.pk for key, obj in self.anchors.items()}

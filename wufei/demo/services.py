@@ -8,6 +8,7 @@ row records each generation and each reset.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from time import perf_counter
 
 from django.db import connection, transaction
@@ -17,12 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 from wufei.accounts.choices import Role
 from wufei.accounts.models import User
+from wufei.alerts.models import Alert, AlertAction
 from wufei.core.errors import NotPermitted, WufeiError
 from wufei.core.services import log_change
 from wufei.demo.city import CityGenerator
 from wufei.demo.figures import SCALES
 from wufei.demo.models import GeneratedParty, Generation
+from wufei.manifests.models import Manifest, ManifestItem, ManifestRevision
 from wufei.registry.models import Device, Facility, Party, Permit, Site, Vehicle
+from wufei.trace.models import Container, ContainerLink, LedgerEvent
 
 
 class CityExists(WufeiError):
@@ -91,13 +95,45 @@ def _refresh_planner_statistics() -> None:
             cursor.execute("ANALYZE")
 
 
+@contextmanager
+def _ledger_deletable():
+    """On PostgreSQL the ledger refuses DELETE (trace migration 0002); the reset removes the
+    generated chains only, inside its transaction, with the trigger off meanwhile."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE trace_ledgerevent DISABLE TRIGGER ledger_append_only")
+    try:
+        yield
+    finally:
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE trace_ledgerevent ENABLE TRIGGER ledger_append_only")
+
+
 def city_reset(*, actor) -> dict[str, int]:
     """Remove every generated row (and the demo logins bound to generated units); keep the
     reference data and everything else. Returns the rows removed per model."""
     _ensure_system_or_admin(actor)
     removed: dict[str, int] = {}
     generated = GeneratedParty.objects.values("party_id")
+    manifests = Manifest.objects.filter(generator__in=generated)
+    containers = Container.objects.filter(origin__in=generated)
     steps = (
+        # The manifests and containers of the generated units (wufei.demo.manifests), with
+        # their alerts, links and ledger chains, before the units themselves.
+        AlertAction.objects.filter(alert__party__in=generated),
+        Alert.objects.filter(party__in=generated),
+        ManifestRevision.objects.filter(manifest__in=manifests),
+        ManifestItem.objects.filter(manifest__in=manifests),
+        ManifestItem.objects.filter(container__in=containers),
+        ContainerLink.objects.filter(source__in=containers),
+        ContainerLink.objects.filter(target__in=containers),
+        LedgerEvent.objects.filter(chain__in=manifests.values("number")),
+        LedgerEvent.objects.filter(chain__in=containers.values("code")),
+        Container.objects.filter(origin__in=generated, parent__isnull=False),
+        Container.objects.filter(origin__in=generated),
+        manifests,
         User.objects.filter(party__in=generated),
         Vehicle.objects.filter(party__in=generated),
         Permit.objects.filter(party__in=generated),
@@ -116,10 +152,11 @@ def city_reset(*, actor) -> dict[str, int]:
                     action="deactivate",
                     data={"scale": generation.scale, "seed": generation.seed},
                 )
-            for queryset in steps:
-                _, per_model = queryset.delete()
-                for label, count in per_model.items():
-                    removed[label] = removed.get(label, 0) + count
+            with _ledger_deletable():
+                for queryset in steps:
+                    _, per_model = queryset.delete()
+                    for label, count in per_model.items():
+                        removed[label] = removed.get(label, 0) + count
     except ProtectedError as exc:
         blockers = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
         raise CityInUse(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wufei.accounts.choices import Action, Role
-from wufei.accounts.scoping import restrict, role_of
+from wufei.accounts.choices import Role
+from wufei.accounts.scoping import role_of
 from wufei.alerts.choices import Rule
 from wufei.alerts.services import alert_clear
 from wufei.core.errors import FieldError, Invalid, NotFound, NotPermitted
@@ -23,11 +24,13 @@ from wufei.manifests.choices import RevisionStatus, State
 from wufei.manifests.models import Manifest, ManifestRevision
 from wufei.manifests.services import (
     TransitionRefused,
-    _method,
-    _receipt_findings,
-    _sign,
-    _subject,
+    check_method,
     content,
+    lock_visible,
+    manifest_subject,
+    raise_findings,
+    receipt_findings,
+    sign,
 )
 from wufei.registry.models import TreatmentMethod, WasteCode
 from wufei.trace import ledger
@@ -59,9 +62,7 @@ def named_parties(m: Manifest) -> list[int]:
 
 def _lock_for(actor, manifest: Manifest | int) -> Manifest:
     pk = manifest.pk if isinstance(manifest, Manifest) else manifest
-    m = restrict(Manifest.objects.select_for_update(), actor, Action.VIEW).filter(pk=pk).first()
-    if m is None:
-        raise NotFound()
+    m = lock_visible(actor, pk)
     if role_of(actor) != Role.ENTERPRISE or actor.party_id not in named_parties(m):
         raise NotPermitted(_("只有联单上的单位可以提出或确认更正。"), code="not_signer")
     return m
@@ -107,7 +108,7 @@ def _clean_changes(m: Manifest, changes: dict) -> dict:
                 )
                 if method is None:
                     raise Invalid([FieldError(name, "unknown_method", _("利用处置方式不存在。"))])
-                clean[name] = _method(m.flow_def, method)
+                clean[name] = check_method(m.flow_def, method)
             else:
                 clean[name] = str(value)[:200]
         except Invalid as exc:
@@ -154,10 +155,13 @@ def correction_propose(
                 proposed_at=m.created_at,
                 decided_at=m.created_at,
             )
-        proposed = {**content(m), **_as_json(clean), "version": m.version + 1}
+        # A rejected proposal keeps its number: the next one takes the next free number.
+        last = m.revisions.aggregate(v=Max("version"))["v"] or m.version
+        version = max(last, m.version) + 1
+        proposed = {**content(m), **_as_json(clean), "version": version}
         revision = ManifestRevision.objects.create(
             manifest=m,
-            version=m.version + 1,
+            version=version,
             content=ledger.jsonable(proposed),
             content_hash=ledger.content_hash(proposed),
             changes=_as_json(clean),
@@ -198,6 +202,8 @@ def _lock_revision(actor, revision: ManifestRevision | int) -> tuple[Manifest, M
 def correction_approve(*, actor, revision: ManifestRevision | int) -> ManifestRevision:
     with transaction.atomic():
         m, rev = _lock_revision(actor, revision)
+        if str(actor.party_id) in rev.approvals:
+            raise TransitionRefused(_("本单位已同意该更正。"), code="already_approved")
         now = timezone.now()
         rev.approvals[str(actor.party_id)] = {"actor": actor.pk, "at": now.isoformat()}
         rev.save(update_fields=["approvals"])
@@ -255,7 +261,7 @@ def _maybe_apply(m: Manifest, rev: ManifestRevision, *, actor, at) -> bool:
     m.version = rev.version
     rev.status, rev.decided_at = RevisionStatus.APPLIED, at
     rev.save(update_fields=["status", "decided_at"])
-    _sign(
+    sign(
         m,
         EventKind.CORRECTION_APPLIED,
         actor=actor,
@@ -264,11 +270,11 @@ def _maybe_apply(m: Manifest, rev: ManifestRevision, *, actor, at) -> bool:
         payload={"changes": rev.changes},
     )
     if m.received_kg is not None and m.state in (State.RECEIVED, State.COMPLETED):
-        _receipt_findings(m, m.flow_def, at)
+        raise_findings(m, receipt_findings(m, m.flow_def, at), at)
         if rules.weight_gap(m.flow_def, m.pickup_kg or Decimal(0), m.received_kg) is None:
             alert_clear(
                 rule=Rule.WEIGHT_GAP,
-                subject=_subject(m),
+                subject=manifest_subject(m),
                 note=_("更正为第 %(v)s 版后磅差在允许范围内。") % {"v": m.version},
                 at=at,
             )

@@ -82,15 +82,16 @@ def find_permit(
 
 
 def annual_used_kg(permit: Permit, year: int, *, exclude_pk: int | None = None) -> Decimal:
-    """Accepted this calendar year plus declared on manifests still on their way."""
+    """Accepted this calendar year plus declared on manifests still on their way (one query)."""
     received = Q(received_at__year=year, state__in=(State.RECEIVED, State.COMPLETED))
     pending = Q(state__in=(State.SUBMITTED, State.PICKED_UP, State.IN_TRANSIT))
-    qs = permit_manifests(permit)
+    qs = permit_manifests(permit).filter(received | pending)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    accepted = qs.filter(received).aggregate(s=Sum("accepted_kg"))["s"] or Decimal(0)
-    on_way = qs.filter(pending).aggregate(s=Sum("declared_kg"))["s"] or Decimal(0)
-    return accepted + on_way
+    sums = qs.aggregate(
+        accepted=Sum("accepted_kg", filter=received), on_way=Sum("declared_kg", filter=pending)
+    )
+    return (sums["accepted"] or Decimal(0)) + (sums["on_way"] or Decimal(0))
 
 
 def permit_manifests(permit: Permit):

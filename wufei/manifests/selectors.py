@@ -10,6 +10,7 @@ from wufei.core.errors import NotFound
 from wufei.manifests.choices import State
 from wufei.manifests.models import Manifest, ManifestItem, ManifestRevision
 from wufei.manifests.services import signing_code
+from wufei.registry.selectors import light_regions
 from wufei.trace.models import LedgerEvent
 
 LIST_RELATED = (
@@ -26,7 +27,8 @@ LIST_RELATED = (
 
 
 def manifest_list(*, actor) -> QuerySet[Manifest]:
-    return restrict(Manifest.objects.select_related(*LIST_RELATED), actor, Action.VIEW)
+    manifests = Manifest.objects.select_related(*LIST_RELATED)
+    return restrict(light_regions(manifests, "region", "receiver_region"), actor, Action.VIEW)
 
 
 def manifest_get(*, actor, pk: int | None = None, number: str | None = None) -> Manifest:

@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +40,7 @@ from wufei.registry.models import (
     WasteStream,
 )
 from wufei.trace import ledger
-from wufei.trace.choices import ContainerState, EventKind
+from wufei.trace.choices import LIVE_STATES, ContainerState, EventKind
 from wufei.trace.models import Container
 from wufei.trace.services import (
     NewContainer,
@@ -55,6 +54,9 @@ from wufei.trace.services import (
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # A container on a manifest in one of these states cannot be put on another one.
 LIVE_MANIFEST_STATES = (State.DRAFT, State.SUBMITTED, State.PICKED_UP, State.IN_TRANSIT)
+
+
+RECEIPT_FIELDS = ("state", "received_kg", "accepted_kg", "received_at", "rejection_reason")
 
 
 class TransitionRefused(WufeiError):
@@ -95,7 +97,18 @@ def content(m: Manifest) -> dict:
     }
 
 
-def _sign(
+def signed_payload(m: Manifest, payload: dict | None = None) -> dict:
+    """What a step's ledger event says: the state and version reached, the hash of the
+    content every party now signs, and the step's own details."""
+    return {
+        "state": m.state,
+        "version": m.version,
+        "content": ledger.content_hash(content(m)),
+        **(payload or {}),
+    }
+
+
+def sign(
     m: Manifest,
     kind: str,
     *,
@@ -103,16 +116,14 @@ def _sign(
     party_id: int | None,
     at: datetime,
     payload: dict | None = None,
+    fields: Sequence[str] | None = None,
 ) -> None:
-    """Append the signed event and save the manifest (one insert, one update)."""
-    body = {
-        "state": m.state,
-        "version": m.version,
-        "content": ledger.content_hash(content(m)),
-        **(payload or {}),
-    }
-    ledger.append(m, kind, actor=actor, party_id=party_id, at=at, payload=body)
-    m.save()
+    """Append the signed event and save the manifest: one insert, and one update of the
+    ``fields`` the step changed (all fields when not given) with the chain's new head."""
+    ledger.append(
+        m, kind, actor=actor, party_id=party_id, at=at, payload=signed_payload(m, payload)
+    )
+    m.save(update_fields=[*fields, "ledger_seq", "ledger_head"] if fields is not None else None)
 
 
 def signing_code(m: Manifest) -> str:
@@ -124,11 +135,11 @@ def signing_code(m: Manifest) -> str:
     return f"{int.from_bytes(mac.digest()[:4], 'big') % 1_000_000:06d}"
 
 
-def _subject(m: Manifest) -> Subject:
+def manifest_subject(m: Manifest) -> Subject:
     return Subject("manifest", str(m.pk), m.number)
 
 
-def _alert(
+def raise_alert(
     m: Manifest,
     rule: str,
     message: str,
@@ -140,7 +151,7 @@ def _alert(
 ):
     alert_raise(
         rule=rule,
-        subject=_subject(m),
+        subject=manifest_subject(m),
         message=message,
         party_id=party_id or m.generator_id,
         region_id=m.region_id,
@@ -153,7 +164,7 @@ def _alert(
 
 # --- who signs what -----------------------------------------------------------------------
 
-STEP_SIGNER = {
+STEP_SIGNER: dict[str, str] = {
     EventKind.UPDATE: Signer.GENERATOR,
     EventKind.SUBMIT: Signer.GENERATOR,
     EventKind.CANCEL: Signer.GENERATOR,
@@ -162,7 +173,7 @@ STEP_SIGNER = {
     EventKind.RECEIVE: Signer.RECEIVER,
     EventKind.COMPLETE: Signer.RECEIVER,
 }
-STEP_FROM = {
+STEP_FROM: dict[str, tuple[str, ...]] = {
     EventKind.UPDATE: (State.DRAFT,),
     EventKind.SUBMIT: (State.DRAFT,),
     EventKind.CANCEL: (State.DRAFT, State.SUBMITTED),
@@ -178,13 +189,20 @@ def _signer_party_id(m: Manifest, signer: str) -> int:
     return getattr(m, f"{signer}_id")
 
 
+def lock_visible(actor, pk: int) -> Manifest:
+    """The manifest row locked for update, if the actor may see it (else NotFound)."""
+    visible = restrict(Manifest.objects.select_for_update(), actor, Action.VIEW).order_by()
+    try:
+        return visible.get(pk=pk)
+    except Manifest.DoesNotExist:
+        raise NotFound() from None
+
+
 def _lock(actor, manifest: Manifest | int, step: str) -> Manifest:
     """The manifest locked for ``step``: visible to the actor, signed for by the actor's
     party, in a state the step may leave."""
     pk = manifest.pk if isinstance(manifest, Manifest) else manifest
-    m = restrict(Manifest.objects.select_for_update(), actor, Action.VIEW).filter(pk=pk).first()
-    if m is None:
-        raise NotFound()
+    m = lock_visible(actor, pk)
     role = role_of(actor)
     signer = STEP_SIGNER[step]
     allowed_roles = (Role.ENTERPRISE, Role.DRIVER) if step in DRIVER_STEPS else (Role.ENTERPRISE,)
@@ -200,10 +218,17 @@ def _lock(actor, manifest: Manifest | int, step: str) -> Manifest:
     return m
 
 
-def _move_containers(m: Manifest, **fields) -> None:
-    """Update the containers carried (and those packed inside them) in one statement."""
-    carried = Container.objects.filter(manifest_items__manifest=m).values("pk")
-    Container.objects.filter(Q(pk__in=carried) | Q(parent__in=carried)).update(**fields)
+def _move_containers(
+    m: Manifest, *, from_states: Sequence[str], holder_id: int | None = None, **fields
+) -> None:
+    """Update the carried containers still in ``from_states`` (one statement); boxes packed
+    inside them change hands with them but stay packed (their state is their box's)."""
+    carried = Container.objects.filter(manifest_items__manifest=m, state__in=from_states)
+    ids = carried.values("pk")
+    if holder_id is not None:
+        fields["holder_id"] = holder_id
+        Container.objects.filter(parent__in=ids).update(holder_id=holder_id)
+    Container.objects.filter(pk__in=ids).update(**fields)
 
 
 # --- create, update, submit, cancel --------------------------------------------------------
@@ -241,7 +266,7 @@ class ManifestInput:
                         c.kind,
                         c.stream.pk,
                         c.waste_code.pk if c.waste_code else None,
-                        str(Decimal(str(c.mass_kg))),
+                        _mass_text(c.mass_kg),
                         c.description,
                     ]
                     for c in self.containers
@@ -250,6 +275,23 @@ class ManifestInput:
                 "note": self.note,
             }
         )
+
+
+def booked_codes(container_ids: Sequence[int]) -> list[str]:
+    """Codes of the containers that sit on a manifest not yet picked up or delivered: they
+    may not be packed, transformed or put on another manifest meanwhile."""
+    return list(
+        ManifestItem.objects.filter(
+            container_id__in=container_ids, manifest__state__in=LIVE_MANIFEST_STATES
+        ).values_list("container__code", flat=True)
+    )
+
+
+def _mass_text(value) -> str:
+    try:
+        return str(Decimal(str(value)).normalize())
+    except ArithmeticError:
+        return str(value)
 
 
 def _flow_of(key: str) -> Flow:
@@ -387,24 +429,6 @@ def _attach_containers(
                         )
                     ]
                 )
-        booked = (
-            ManifestItem.objects.filter(
-                container__in=carried, manifest__state__in=LIVE_MANIFEST_STATES
-            )
-            .exclude(manifest=m)
-            .values_list("container__code", flat=True)
-        )
-        if booked:
-            raise Invalid(
-                [
-                    FieldError(
-                        "carry",
-                        "container_on_manifest",
-                        _("容器 %(codes)s 已在另一份未完结的联单上。")
-                        % {"codes": "、".join(booked)},
-                    )
-                ]
-            )
         containers.extend(carried)
     ManifestItem.objects.bulk_create(
         [ManifestItem(manifest=m, container=c, mass_kg=c.mass_kg) for c in containers]
@@ -462,7 +486,7 @@ def manifest_create(*, actor, data: ManifestInput, submit: bool = False) -> tupl
             )
             _insert_manifest(m, flow)
             _attach_containers(m, data, actor=actor, flow=flow, at=now)
-            _sign(m, EventKind.CREATE, actor=actor, party_id=generator.pk, at=now)
+            sign(m, EventKind.CREATE, actor=actor, party_id=generator.pk, at=now)
             if submit:
                 _submit(m, flow, actor=actor, at=now)
     except IntegrityError:
@@ -519,13 +543,14 @@ def _submit(m: Manifest, flow: Flow, *, actor, at: datetime) -> None:
     m.state = State.SUBMITTED
     m.submitted_at = at
     m.signing_nonce = secrets.token_hex(8)
-    _sign(
+    sign(
         m,
         EventKind.SUBMIT,
         actor=actor,
         party_id=m.generator_id,
         at=at,
         payload={"containers": m.items_hash},
+        fields=("state", "submitted_at", "signing_nonce", "transporter_permit", "receiver_permit"),
     )
 
 
@@ -544,13 +569,14 @@ def manifest_cancel(*, actor, manifest: Manifest | int, reason: str) -> Manifest
         m = _lock(actor, manifest, EventKind.CANCEL)
         now = timezone.now()
         m.state, m.cancelled_at = State.CANCELLED, now
-        _sign(
+        sign(
             m,
             EventKind.CANCEL,
             actor=actor,
             party_id=m.generator_id,
             at=now,
             payload={"reason": reason[:200]},
+            fields=("state", "cancelled_at"),
         )
     return m
 
@@ -605,18 +631,21 @@ def manifest_pick_up(
         now = at or timezone.now()
         m.state, m.pickup_kg, m.vehicle, m.picked_up_at = State.PICKED_UP, weight, vehicle, now
         m.driver = actor if role_of(actor) == Role.DRIVER else None
-        _sign(
+        sign(
             m,
             EventKind.PICK_UP,
             actor=actor,
             party_id=m.transporter_id,
             at=now,
             payload={"plate": vehicle.plate, "pickup_kg": weight},
+            fields=("state", "pickup_kg", "vehicle", "picked_up_at", "driver"),
         )
-        _move_containers(m, holder_id=m.transporter_id, state=ContainerState.IN_TRANSIT)
+        _move_containers(
+            m, from_states=LIVE_STATES, holder_id=m.transporter_id, state=ContainerState.IN_TRANSIT
+        )
         problems = rules.vehicle_findings(flow, vehicle)
         if problems:
-            _alert(
+            raise_alert(
                 m,
                 Rule.VEHICLE_UNFIT,
                 "；".join(problems),
@@ -636,9 +665,9 @@ def _check_storage(m: Manifest, flow: Flow, now: datetime) -> None:
         .values_list("created_at", flat=True)
         .first()
     )
-    if oldest is not None and (now - oldest).total_seconds() > flow.storage_hours * 3600:
+    if oldest is not None and (now - oldest).total_seconds() > (flow.storage_hours or 0) * 3600:
         hours = int((now - oldest).total_seconds() // 3600)
-        _alert(
+        raise_alert(
             m,
             Rule.STORAGE_OVERDUE,
             _("暂存 %(hours)s 小时，超过 %(limit)s 小时的规定")
@@ -654,7 +683,14 @@ def manifest_depart(*, actor, manifest: Manifest | int, at: datetime | None = No
         m = _lock(actor, manifest, EventKind.DEPART)
         now = at or timezone.now()
         m.state, m.departed_at = State.IN_TRANSIT, now
-        _sign(m, EventKind.DEPART, actor=actor, party_id=m.transporter_id, at=now)
+        sign(
+            m,
+            EventKind.DEPART,
+            actor=actor,
+            party_id=m.transporter_id,
+            at=now,
+            fields=("state", "departed_at"),
+        )
     return m
 
 
@@ -703,68 +739,99 @@ def manifest_receive(
             reason,
         )
         payload = {"received_kg": weighed, "accepted_kg": accepted, "reason": reason}
-        if accepted == 0:
-            m.state = State.REJECTED
-            _sign(m, EventKind.REJECT, actor=actor, party_id=m.receiver_id, at=now, payload=payload)
-            _move_containers(m, holder_id=m.generator_id, state=ContainerState.AT_SOURCE)
-            _alert(
-                m,
-                Rule.REJECTED,
-                _("接收单位拒收：%(reason)s") % {"reason": reason},
-                at=now,
-                severity=Severity.INFO,
-            )
-            return m
-        m.state = State.RECEIVED
-        _sign(m, EventKind.RECEIVE, actor=actor, party_id=m.receiver_id, at=now, payload=payload)
-        _move_containers(m, holder_id=m.receiver_id, state=ContainerState.STORED)
-        _receipt_findings(m, flow, now)
+        rejected = accepted == 0
+        m.state = State.REJECTED if rejected else State.RECEIVED
+        sign(
+            m,
+            EventKind.REJECT if rejected else EventKind.RECEIVE,
+            actor=actor,
+            party_id=m.receiver_id,
+            at=now,
+            payload=payload,
+            fields=RECEIPT_FIELDS,
+        )
+        _move_containers(  # a rejected load goes back to its generator
+            m,
+            from_states=(ContainerState.IN_TRANSIT,),
+            holder_id=m.generator_id if rejected else m.receiver_id,
+            state=ContainerState.AT_SOURCE if rejected else ContainerState.STORED,
+        )
+        if rejected:
+            reject = _("接收单位拒收：%(reason)s") % {"reason": reason}
+            raise_alert(m, Rule.REJECTED, reject, at=now, severity=Severity.INFO)
+        else:
+            raise_findings(m, receipt_findings(m, flow, now), now)
     return m
 
 
-def _receipt_findings(m: Manifest, flow: Flow, now: datetime) -> None:
+@dataclass(frozen=True)
+class Finding:
+    """A soft rule's finding about a manifest: what an alert will say, to whom."""
+
+    rule: str
+    message: str
+    severity: str = Severity.WARNING
+    party_id: int | None = None  # the party that must act (default: the generator)
+    details: dict = field(default_factory=dict)
+
+
+def receipt_findings(
+    m: Manifest, flow: Flow, now: datetime, *, check_annual: bool = True
+) -> list[Finding]:
+    """What a receipt reveals: a weight gap beyond tolerance, a permit no longer in force,
+    the receiver's annual quantity passed (one query; skipped with ``check_annual=False``)."""
+    found = []
     gap = rules.weight_gap(flow, m.pickup_kg or Decimal(0), m.received_kg or Decimal(0))
     if gap is not None:
-        _alert(
-            m,
-            Rule.WEIGHT_GAP,
-            _("起运 %(a)s 千克，接收过磅 %(b)s 千克，磅差 %(gap)s%%，超过 %(tol)s%%")
-            % {
-                "a": m.pickup_kg,
-                "b": m.received_kg,
-                "gap": f"{gap * 100:.1f}",
-                "tol": f"{flow.tolerance * 100:.0f}",
-            },
-            at=now,
-            severity=Severity.CRITICAL if gap > flow.tolerance * 3 else Severity.WARNING,
-            gap=f"{gap:.4f}",
+        found.append(
+            Finding(
+                Rule.WEIGHT_GAP,
+                _("起运 %(a)s 千克，接收过磅 %(b)s 千克，磅差 %(gap)s%%，超过 %(tol)s%%")
+                % {
+                    "a": m.pickup_kg,
+                    "b": m.received_kg,
+                    "gap": f"{gap * 100:.1f}",
+                    "tol": f"{flow.tolerance * 100:.0f}",
+                },
+                Severity.CRITICAL if gap > flow.tolerance * 3 else Severity.WARNING,
+                details={"gap": f"{gap:.4f}"},
+            )
         )
     permit = m.receiver_permit
     if permit is not None and not rules.permit_valid_on(permit, timezone.localdate(now)):
-        _alert(
-            m,
-            Rule.PERMIT_INVALID,
-            _("接收时许可证 %(number)s 状态为“%(status)s”")
-            % {"number": permit.number, "status": permit.get_effective_status_display()},
-            at=now,
-            party_id=m.receiver_id,
-            severity=Severity.CRITICAL,
-        )
-    if permit is not None and flow.annual_quantity and permit.annual_tonnes is not None:
-        used = rules.annual_used_kg(permit, timezone.localdate(now).year)
-        if used > permit.annual_tonnes * 1000:
-            _alert(
-                m,
-                Rule.ANNUAL_QUANTITY,
-                _("许可证 %(number)s 本年度累计 %(used)s 千克，超过年许可量 %(limit)s 吨")
-                % {"number": permit.number, "used": used, "limit": permit.annual_tonnes},
-                at=now,
-                party_id=m.receiver_id,
-                severity=Severity.CRITICAL,
+        found.append(
+            Finding(
+                Rule.PERMIT_INVALID,
+                _("接收时许可证 %(number)s 状态为“%(status)s”")
+                % {"number": permit.number, "status": permit.get_effective_status_display()},
+                Severity.CRITICAL,
+                m.receiver_id,
             )
+        )
+    limit = permit.annual_tonnes if permit is not None and flow.annual_quantity else None
+    if check_annual and permit is not None and limit is not None:
+        used = rules.annual_used_kg(permit, timezone.localdate(now).year)
+        if used > limit * 1000:
+            found.append(
+                Finding(
+                    Rule.ANNUAL_QUANTITY,
+                    _("许可证 %(number)s 本年度累计 %(used)s 千克，超过年许可量 %(limit)s 吨")
+                    % {"number": permit.number, "used": used, "limit": limit},
+                    Severity.CRITICAL,
+                    m.receiver_id,
+                )
+            )
+    return found
 
 
-def _method(flow: Flow, method: TreatmentMethod) -> TreatmentMethod:
+def raise_findings(m: Manifest, findings: Sequence[Finding], at: datetime) -> None:
+    for f in findings:
+        raise_alert(
+            m, f.rule, f.message, at=at, party_id=f.party_id, severity=f.severity, **f.details
+        )
+
+
+def check_method(flow: Flow, method: TreatmentMethod) -> TreatmentMethod:
     if not flow.allows_method(method.code, method.family):
         raise Invalid(
             [
@@ -785,20 +852,22 @@ def manifest_complete(
     an onward manifest, where the flow allows it): the end of this manifest."""
     with transaction.atomic():
         m = _lock(actor, manifest, EventKind.COMPLETE)
-        _method(m.flow_def, method)
+        check_method(m.flow_def, method)
         now = at or timezone.now()
         m.state, m.method, m.completed_at = State.COMPLETED, method, now
-        _sign(
+        sign(
             m,
             EventKind.COMPLETE,
             actor=actor,
             party_id=m.receiver_id,
             at=now,
             payload={"method": method.code},
+            fields=("state", "method", "completed_at"),
         )
         if method.code != STORE:
             _move_containers(
                 m,
+                from_states=(ContainerState.STORED,),
                 state=ContainerState.TREATED,
                 method=method,
                 facility=m.receiver_facility,

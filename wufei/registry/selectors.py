@@ -24,17 +24,41 @@ from wufei.registry.models import (
 )
 
 
+def light_regions(queryset: QuerySet, *paths: str) -> QuerySet:
+    """``queryset`` with the boundary GeoJSON of the regions at ``paths`` left unread (a path
+    ending in ``…region__parent__parent`` covers the region and both parents): a county's
+    boundary is 16 kB of JSON and the city's 50 kB, which a list or a trace that only wants
+    the names would otherwise decode for every row."""
+    deferred = []
+    for path in paths:
+        node = path
+        while True:
+            deferred.append(f"{node}__boundary")
+            if not node.endswith("__parent"):
+                break
+            node = node.removesuffix("__parent")
+    return queryset.defer(*dict.fromkeys(deferred))
+
+
 def party_list(*, actor) -> QuerySet[Party]:
-    return restrict(Party.objects.select_related("region"), actor, Action.VIEW)
+    return restrict(
+        light_regions(Party.objects.select_related("region"), "region"), actor, Action.VIEW
+    )
 
 
 def site_list(*, actor) -> QuerySet[Site]:
-    return restrict(Site.objects.select_related("party", "region"), actor, Action.VIEW)
+    return restrict(
+        light_regions(Site.objects.select_related("party", "region"), "region"), actor, Action.VIEW
+    )
 
 
 def facility_list(*, actor) -> QuerySet[Facility]:
     return restrict(
-        Facility.objects.select_related("site", "site__party", "site__region"), actor, Action.VIEW
+        light_regions(
+            Facility.objects.select_related("site", "site__party", "site__region"), "site__region"
+        ),
+        actor,
+        Action.VIEW,
     )
 
 

@@ -77,7 +77,7 @@ def event_hash(
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
-def content_hash(content: dict) -> str:
+def content_hash(content: object) -> str:
     """The hash a signature covers: the canonical JSON of a document's content."""
     return hashlib.sha256(canonical(content).encode()).hexdigest()
 

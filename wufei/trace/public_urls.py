@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wufei.trace import views
 
 # The public trace page: /t/<code> (what a QR label points to).
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:code>", views.public, name="trace-public"),
+]

@@ -6,7 +6,7 @@ mass balanced, the ledger appended. Mass is kept in kilograms with gram precisio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +26,16 @@ GRAM = Decimal("0.001")
 MAX_CONTAINER_KG = Decimal("200000")  # heavier than any road vehicle's load: a typing error
 TRANSFORM_TOLERANCE = Decimal("0.005")  # inputs = outputs + stated losses, within 0.5 %
 SIGNING_ROLES = (Role.ENTERPRISE, Role.DRIVER)
+
+
+# Checks the apps above register: given container ids, the codes booked on a live document
+# (a manifest being filled or on its way); such containers cannot be operated on.
+_BOOKING_CHECKS: list[Callable[[Sequence[int]], list[str]]] = []
+
+
+def register_booking_check(fn: Callable[[Sequence[int]], list[str]]) -> None:
+    if fn not in _BOOKING_CHECKS:
+        _BOOKING_CHECKS.append(fn)
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,16 @@ def lock_held(
                     % {"code": code, "state": container.get_state_display()},
                 )
             )
+    ids = [c.pk for c in found.values()]
+    for check in _BOOKING_CHECKS:
+        errors.extend(
+            FieldError(
+                field,
+                "container_on_manifest",
+                _("容器 %(code)s 已在一份未完结的联单上。") % {"code": code},
+            )
+            for code in check(ids)
+        )
     if errors:
         raise Invalid(errors)
     return [found[c] for c in wanted]

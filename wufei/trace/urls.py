@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wufei.trace import views
 
 app_name = "trace"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.search, name="search"),
+]

@@ -5,9 +5,21 @@ from django.utils.translation import gettext_lazy as _
 
 from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import may, role_of
+from wufei.alerts.models import Alert
+from wufei.manifests.models import Manifest
 from wufei.registry import models as registry
+from wufei.trace.models import Container
 
 SECTIONS = (
+    (
+        _("电子联单与追溯"),
+        (
+            ("manifests:manifest_list", _("电子联单"), Manifest),
+            ("alerts:alert_list", _("预警"), Alert),
+            ("containers:list", _("容器与标签"), Container),
+            ("trace:search", _("追溯查询"), Container),
+        ),
+    ),
     (
         _("基础登记"),
         (

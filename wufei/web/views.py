@@ -17,7 +17,11 @@ from django.views.decorators.http import condition, require_GET
 
 from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import restrict, role_of
+from wufei.alerts import selectors as alert_selectors
+from wufei.alerts.choices import AlertStatus
 from wufei.core.pages import table
+from wufei.manifests import selectors as manifest_selectors
+from wufei.manifests.choices import OPEN_STATES
 from wufei.registry import selectors
 from wufei.registry import views as registry_pages
 from wufei.registry.choices import (
@@ -69,6 +73,16 @@ def _official(actor) -> dict:
             note=_("%(count)s 张 90 天内到期") % {"count": expiring.count()},
         ),
         _card(_("车辆"), _count(Vehicle, actor), reverse("registry:vehicle_list")),
+        _card(
+            _("未完结联单"),
+            manifest_selectors.manifest_list(actor=actor).filter(state__in=OPEN_STATES).count(),
+            reverse("manifests:manifest_list"),
+        ),
+        _card(
+            _("待处理预警"),
+            alert_selectors.alert_list(actor=actor).exclude(status=AlertStatus.RESOLVED).count(),
+            reverse("alerts:alert_list"),
+        ),
         _card(_("设备"), _count(Device, actor), reverse("registry:device_list")),
     ]
     soon = expiring.select_related("party", "stream").order_by("valid_to")[:HOME_ROWS]
@@ -99,6 +113,7 @@ def _party_home(actor, *, with_sites: bool, with_permits: bool) -> dict:
     blocks.append((_("车辆"), table(registry_pages.VEHICLE_COLUMNS, vehicles[:HOME_ROWS])))
     return {
         "template": "web/home/party.html",
+        "pending": manifest_selectors.pending_for(actor=actor).order_by("-created_at")[:HOME_ROWS],
         "party": party,
         "party_url": reverse("registry:party_detail", args=[party.pk]) if party else None,
         "party_table": fields,

@@ -81,12 +81,16 @@ class World:
             receiver=self.receiver,
             receiver_facility=self.facility,
             generator_site=self.generator_site,
-            containers=[
-                NewContainer(kind="drum", stream=self.stream, mass_kg=Decimal(m)) for m in masses
-            ],
+            containers=[NewContainer(kind="drum", stream=self.stream, mass_kg=m) for m in masses],
         )
         values.update(overrides)
         return services.ManifestInput(**values)
+
+
+def user(**fields) -> User:
+    """A user without a usable password: these tests sign in with ``force_login`` or call
+    services directly, and hashing a password with Argon2 costs 0.2 s per user."""
+    return UserFactory(password=None, **fields)
 
 
 def hazardous_world(*, annual_tonnes: Decimal = Decimal("1000")) -> World:
@@ -130,17 +134,17 @@ def hazardous_world(*, annual_tonnes: Decimal = Decimal("1000")) -> World:
         transporter_permit=transporter_permit,
         vehicle=vehicle,
         method=TreatmentMethod.objects.get(code="D10"),
-        clerk=UserFactory(role="enterprise", party=generator),
-        carrier=UserFactory(role="enterprise", party=transporter),
-        driver=UserFactory(role="driver", party=transporter),
-        receiver_clerk=UserFactory(role="enterprise", party=receiver),
-        stranger=UserFactory(role="enterprise", party=other),
-        county_weidu=UserFactory(role="county", region=weidu),
-        county_changge=UserFactory(role="county", region=changge),
-        county_other=UserFactory(role="county", region=factories.region("411024")),
-        city=UserFactory(role="city"),
-        ecology=UserFactory(role="department", department=ecology),
-        public=UserFactory(role="public"),
+        clerk=user(role="enterprise", party=generator),
+        carrier=user(role="enterprise", party=transporter),
+        driver=user(role="driver", party=transporter),
+        receiver_clerk=user(role="enterprise", party=receiver),
+        stranger=user(role="enterprise", party=other),
+        county_weidu=user(role="county", region=weidu),
+        county_changge=user(role="county", region=changge),
+        county_other=user(role="county", region=factories.region("411024")),
+        city=user(role="city"),
+        ecology=user(role="department", department=ecology),
+        public=user(role="public"),
     )
 
 
