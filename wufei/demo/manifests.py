@@ -785,6 +785,7 @@ class ManifestGenerator:
                 share = (out.mass_kg * item.mass_kg / total_in).quantize(GRAM)
                 self.rows.links.append(
                     ContainerLink(
+                        id=self.next_id(ContainerLink),
                         source=item,
                         target=out,
                         kind=LinkKind.TRANSFORMED,

@@ -102,12 +102,16 @@ def _ledger_deletable():
     postgres = connection.vendor == "postgresql"
     if postgres:
         with connection.cursor() as cursor:
+            # Deferred foreign-key checks still pending in this transaction would make
+            # PostgreSQL refuse the ALTER ("pending trigger events"): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE trace_ledgerevent DISABLE TRIGGER ledger_append_only")
     try:
         yield
     finally:
         if postgres:
             with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("ALTER TABLE trace_ledgerevent ENABLE TRIGGER ledger_append_only")
 
 

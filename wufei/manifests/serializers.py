@@ -129,6 +129,9 @@ class ManifestItemSerializer(serializers.ModelSerializer):
 
 
 class SignatureSerializer(serializers.ModelSerializer):
+    # Declared, not derived: the derived bound of a PositiveIntegerField depends on the
+    # database (SQLite's integers are 64-bit), and the published schema must not.
+    seq = serializers.IntegerField(read_only=True, min_value=1, help_text=_("序号"))
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     actor = serializers.SerializerMethodField()
     party = serializers.CharField(source="party.name", read_only=True, default=None)

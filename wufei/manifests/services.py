@@ -870,7 +870,7 @@ def manifest_complete(
                 from_states=(ContainerState.STORED,),
                 state=ContainerState.TREATED,
                 method=method,
-                facility=m.receiver_facility,
+                facility_id=m.receiver_facility_id,
                 settled_at=now,
             )
     return m

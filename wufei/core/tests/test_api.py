@@ -61,12 +61,13 @@ def test_django_validation_errors_become_field_errors_with_their_codes():
 
 
 def test_nested_drf_errors_get_dotted_field_names():
+    """A list of objects names the item by its index (item 0 included)."""
     exc = exceptions.ValidationError(
         {"capacities": [{"tonnes_per_day": ["不能为负数。"]}], "non_field_errors": ["整体。"]}
     )
     _, data = body(exc)
     assert [(e["field"], e["message"]) for e in data["errors"]] == [
-        ("capacities.tonnes_per_day", "不能为负数。"),
+        ("capacities.0.tonnes_per_day", "不能为负数。"),
         (None, "整体。"),
     ]
 
