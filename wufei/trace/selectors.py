@@ -370,10 +370,10 @@ def _start_container(actor, code: str) -> tuple[int, bool]:
     """The container's id, and whether ``actor`` may see it directly (``restrict``)."""
     code = codes.normalise(code)
     visible = restrict(Container.objects.all(), actor, Action.VIEW)
-    pk = visible.filter(code=code).values_list("pk", flat=True).first()
+    pk = visible.filter(code=code).order_by().values_list("pk", flat=True).first()
     if pk is not None:
         return pk, True
-    pk = Container.objects.filter(code=code).values_list("pk", flat=True).first()
+    pk = Container.objects.filter(code=code).order_by().values_list("pk", flat=True).first()
     if pk is None or role_of(actor) not in (Role.ENTERPRISE, Role.DRIVER):
         raise NotFound(_("追溯码 %(code)s 不存在或您无权查看。") % {"code": code})
     return pk, False
