@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "wufei.trace",
     "wufei.alerts",
     "wufei.manifests",
+    "wufei.stats",
     "wufei.web",
     "wufei.demo",
 ]
