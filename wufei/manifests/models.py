@@ -175,6 +175,11 @@ class Manifest(ChainOwner):
             models.Index(fields=["transporter", "state"], name="manifest_transporter_state"),
             models.Index(fields=["receiver_permit", "received_at"], name="manifest_permit_time"),
             models.Index(fields=["region", "created_at"], name="manifest_region_time"),
+            # the statistics rebuild a (county, day) slice from the manifests picked up,
+            # received or completed that day
+            models.Index(fields=["picked_up_at"], name="manifest_picked_up"),
+            models.Index(fields=["received_at"], name="manifest_received"),
+            models.Index(fields=["completed_at"], name="manifest_completed"),
         ]
 
     def __str__(self) -> str:

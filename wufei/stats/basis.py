@@ -4,9 +4,12 @@ twice when both a manifest and a declaration report it.
 Manifested streams (hazardous and medical waste, household waste at the weighbridge, kitchen
 waste, construction waste, sludge) count what the manifests carried; the others (general
 industrial solid waste, agricultural waste, express packaging, renewable resources) count what
-enterprises and departments declared. Where a month has no figures from a stream's basis (the
-years before the platform ran, or a county not yet on manifests), that month's figures from the
-other source count instead, so history imported as declarations still makes a series.
+enterprises and departments declared. Where a stream's basis has no figures for a period, the
+other source's figures for that period count instead: per month for manifested streams (the
+years before the platform ran, a county not yet on manifests: history imported as monthly
+declarations still makes a series), per year for declared streams (their declarations are
+annual and dated at the year's end, so a year with a declaration counts only the declaration,
+not the months of manifests before it as well).
 
 Every reader of the rollups (indicators, the balance table, material flows, forecasts, the
 cockpit) goes through :func:`counted_months`, so their totals agree.
@@ -58,21 +61,24 @@ def basis_of(stream_id: int) -> str:
     return BASIS.get(top_stream_code(stream_id), Source.DECLARED)
 
 
+def _period_key(row: dict) -> tuple:
+    """The period over which a stream's basis is looked for: the month for manifested
+    streams, the year for declared ones."""
+    month = row["month"]
+    period = month if basis_of(row["stream_id"]) == Source.MANIFEST else month.year
+    return (period, row["region_id"], top_stream_code(row["stream_id"]))
+
+
 def choose(rows: Iterable[dict]) -> list[dict]:
-    """Keep, per (month, region, top-level stream), only the rows of the stream's basis when
+    """Keep, per (period, region, top-level stream), only the rows of the stream's basis when
     there are any, otherwise the rows of the other source. Rows are dicts with the keys of
-    ``FIELDS`` plus ``source`` and ``tonnes``."""
+    ``FIELDS`` plus ``source`` and ``tonnes``. Callers pass whole years for declared streams
+    (a partial year would decide on the months it holds)."""
     rows = list(rows)
-    present: set[tuple] = set()
-    for r in rows:
-        if r["source"] == basis_of(r["stream_id"]):
-            present.add((r["month"], r["region_id"], top_stream_code(r["stream_id"])))
-    chosen = []
-    for r in rows:
-        key = (r["month"], r["region_id"], top_stream_code(r["stream_id"]))
-        if (r["source"] == basis_of(r["stream_id"])) == (key in present):
-            chosen.append(r)
-    return chosen
+    present = {_period_key(r) for r in rows if r["source"] == basis_of(r["stream_id"])}
+    return [
+        r for r in rows if (r["source"] == basis_of(r["stream_id"])) == (_period_key(r) in present)
+    ]
 
 
 def counted_months(
