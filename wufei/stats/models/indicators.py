@@ -21,7 +21,11 @@ class Indicator(models.Model):
     name = models.CharField(_("指标名称"), max_length=120)
     name_en = models.CharField(_("英文名称"), max_length=160, blank=True)
     unit = models.CharField(_("单位"), max_length=16)
-    formula = models.TextField(_("计算公式"))
+    # the machine formula over measures (wufei.stats.formula); blank when not computable
+    formula = models.TextField(_("计算公式"), blank=True)
+    # the source's own wording of the definition and method, kept verbatim
+    definition = models.TextField(_("原文定义与算法"), blank=True)
+    computable = models.BooleanField(_("可计算"), default=True)
     direction = models.CharField(_("方向"), max_length=8, choices=Direction.choices)
     mandatory = models.CharField(
         _("必选/可选"), max_length=12, choices=Mandatory.choices, default=Mandatory.UNKNOWN
