@@ -6,6 +6,9 @@ from rest_framework.routers import DefaultRouter
 from wufei.alerts.api import ROUTES as ALERT_ROUTES
 from wufei.manifests.api import ROUTES as MANIFEST_ROUTES
 from wufei.registry.api import ROUTES as REGISTRY_ROUTES
+from wufei.stats.balance_api import ROUTES as BALANCE_ROUTES
+from wufei.stats.declaration_api import ROUTES as DECLARATION_ROUTES
+from wufei.stats.indicator_api import ROUTES as INDICATOR_ROUTES
 from wufei.trace.api import ROUTES as TRACE_ROUTES
 from wufei.trace.container_api import ROUTES as CONTAINER_ROUTES
 
@@ -16,6 +19,9 @@ for prefix, viewset in [
     *CONTAINER_ROUTES,
     *TRACE_ROUTES,
     *ALERT_ROUTES,
+    *BALANCE_ROUTES,
+    *INDICATOR_ROUTES,
+    *DECLARATION_ROUTES,
 ]:
     router.register(prefix, viewset, basename=prefix)
 
@@ -31,6 +37,10 @@ urlpatterns = [
     path("trace/containers/", include("wufei.trace.container_urls")),
     path("trace/", include("wufei.trace.urls")),
     path("alerts/", include("wufei.alerts.urls")),
+    path("stats/balance/", include("wufei.stats.balance_urls")),
+    path("stats/indicators/", include("wufei.stats.indicator_urls")),
+    path("stats/declarations/", include("wufei.stats.declaration_urls")),
+    path("stats/flows/", include("wufei.stats.material_flow_urls")),
     path("t/", include("wufei.trace.public_urls")),
     path("", include("wufei.web.urls")),
 ]

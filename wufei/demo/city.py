@@ -49,6 +49,7 @@ from wufei.demo.geography import Geography, Town
 from wufei.demo.manifests import manifests_generate
 from wufei.demo.models import Generation
 from wufei.demo.plants import PARKS, PLANTS, Plant
+from wufei.demo.statistics import statistics_generate
 from wufei.registry.choices import FacilityKind
 from wufei.registry.models import Party, Region, Site
 
@@ -163,6 +164,7 @@ class CityGenerator:
         generation.anchors = self.anchor_ids()
         today = timezone.localdate(generation.created_at or timezone.now())
         counts.update(manifests_generate(generation, self.rng("manifests"), self.scale, today))
+        counts.update(statistics_generate(generation, self.rng("statistics"), today))
         return counts
 
     def anchor_ids(self) -> dict[str, int]:

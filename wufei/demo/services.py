@@ -24,8 +24,19 @@ from wufei.core.services import log_change
 from wufei.demo.city import CityGenerator
 from wufei.demo.figures import SCALES
 from wufei.demo.models import GeneratedParty, Generation
+from wufei.demo.statistics import DEMO_ORIGIN, statistics_derive
 from wufei.manifests.models import Manifest, ManifestItem, ManifestRevision
 from wufei.registry.models import Device, Facility, Party, Permit, Site, Vehicle
+from wufei.stats.models import (
+    Declaration,
+    Forecast,
+    IndicatorTarget,
+    IndicatorValue,
+    Rollup,
+    RollupDirty,
+    RollupMonth,
+)
+from wufei.stats.rollups import rebuild
 from wufei.trace.models import Container, ContainerLink, LedgerEvent
 
 
@@ -51,8 +62,11 @@ def current_generation() -> Generation | None:
     return Generation.objects.order_by("-created_at").first()
 
 
-def city_generate(*, actor, scale: str, seed: int) -> Generation:
-    """Generate the demo city at ``scale`` from ``seed`` (refused if one exists)."""
+def city_generate(*, actor, scale: str, seed: int, derive: bool = False) -> Generation:
+    """Generate the demo city at ``scale`` from ``seed`` (refused if one exists). ``derive``
+    also builds what the nightly jobs would — rollups, indicator values, forecasts — as the
+    ``generate`` and ``demo`` commands do; tests of the generator leave it out (the forecasts
+    alone take half a minute at city scale)."""
     _ensure_system_or_admin(actor)
     if scale not in SCALES:
         raise WufeiError(_("未知的规模：%(scale)s。") % {"scale": scale}, code="unknown_scale")
@@ -74,6 +88,8 @@ def city_generate(*, actor, scale: str, seed: int) -> Generation:
         generation = Generation.objects.create(scale=scale, seed=seed)
         generator = CityGenerator(scale=scale, seed=seed, generation=generation)
         generation.counts = generator.run()
+        if derive:
+            generation.counts.update(statistics_derive(timezone.localdate(generation.created_at)))
         generation.anchors = generator.anchor_ids()
         generation.seconds = round(perf_counter() - started, 3)
         generation.save(update_fields=["counts", "anchors", "seconds"])
@@ -124,6 +140,16 @@ def city_reset(*, actor) -> dict[str, int]:
     manifests = Manifest.objects.filter(generator__in=generated)
     containers = Container.objects.filter(origin__in=generated)
     steps = (
+        # Derived statistics first (they point at generated facilities); rebuilt afterwards
+        # from whatever raw records remain. Then the demo's declarations and targets.
+        Rollup.objects.all(),
+        RollupMonth.objects.all(),
+        RollupDirty.objects.all(),
+        IndicatorValue.objects.all(),
+        Forecast.objects.all(),
+        Declaration.objects.filter(origin=DEMO_ORIGIN),
+        Declaration.objects.filter(party__in=generated),
+        IndicatorTarget.objects.filter(note__startswith=DEMO_ORIGIN),
         # The manifests and containers of the generated units (wufei.demo.manifests), with
         # their alerts, links and ledger chains, before the units themselves.
         AlertAction.objects.filter(alert__party__in=generated),
@@ -170,4 +196,5 @@ def city_reset(*, actor) -> dict[str, int]:
             )
             % {"what": "、".join(str(b) for b in blockers)}
         ) from exc
+    rebuild()
     return {label: count for label, count in removed.items() if count}

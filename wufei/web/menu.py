@@ -8,9 +8,20 @@ from wufei.accounts.scoping import may, role_of
 from wufei.alerts.models import Alert
 from wufei.manifests.models import Manifest
 from wufei.registry import models as registry
+from wufei.stats.models import Declaration, Indicator, RollupMonth
 from wufei.trace.models import Container
 
 SECTIONS = (
+    (
+        _("统计与决策"),
+        (
+            ("indicators:catalogue", _("指标体系"), Indicator),
+            ("balance:table", _("处置能力平衡表"), RollupMonth),
+            ("balance:forecast", _("产生量预测"), RollupMonth),
+            ("flows:flows", _("物质流"), RollupMonth),
+            ("declarations:declaration_list", _("统计申报"), Declaration),
+        ),
+    ),
     (
         _("电子联单与追溯"),
         (
@@ -50,6 +61,11 @@ def menu_for(actor, path: str = "") -> list[dict]:
     """Sections of links; an entry is shown only if the actor may view its model."""
     map_url = reverse("web:map")
     menu = [{"label": _("一张图"), "url": map_url, "items": [], "active": _active(map_url, path)}]
+    if may(actor, Action.VIEW, RollupMonth):
+        url = reverse("web:cockpit")
+        menu.insert(
+            0, {"label": _("驾驶舱"), "url": url, "items": [], "active": _active(url, path)}
+        )
     for title, entries in SECTIONS:
         items = []
         for name, label, model in entries:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, FloatField, Max, Sum
 from django.db.models.functions import Cast
 from django.http import HttpResponse, JsonResponse
@@ -19,6 +21,7 @@ from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import restrict, role_of
 from wufei.alerts import selectors as alert_selectors
 from wufei.alerts.choices import AlertStatus
+from wufei.core.errors import NotPermitted
 from wufei.core.pages import table
 from wufei.manifests import selectors as manifest_selectors
 from wufei.manifests.choices import OPEN_STATES
@@ -41,6 +44,7 @@ from wufei.registry.models import (
     WasteCode,
     WasteStream,
 )
+from wufei.web.cockpit import cockpit
 
 EXPIRY_WINDOW_DAYS = 90
 HOME_ROWS = 10
@@ -389,3 +393,47 @@ def map_context(actor) -> dict:
 
 def map_page(request):
     return render(request, "web/map.html", map_context(request.user))
+
+
+# --- the cockpit ----------------------------------------------------------------------------
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def cockpit_page(request):
+    """驾驶舱: the officials' one-page view (county officials: their county)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        data = cockpit(
+            request.user,
+            year=_int(request.GET.get("year")),
+            adcode=request.GET.get("region", ""),
+            indicator_code=request.GET.get("indicator", ""),
+        )
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+    chart = {
+        "trend": data.trend,
+        "map": {
+            "values": data.map_values,
+            "links": data.map_links,
+            "name": data.map_indicator.name if data.map_indicator else "",
+            "unit": data.map_indicator.unit if data.map_indicator else "",
+            "region": data.region.adcode,
+        },
+    }
+    return render(
+        request,
+        "web/cockpit.html",
+        {
+            "c": data,
+            "chart": chart,
+            "boundaries_url": reverse("web:map_boundaries"),
+        },
+    )

@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 % {"scale": scale, "seed": seed}
             )
             try:
-                generation = city_generate(actor=None, scale=scale, seed=seed)
+                generation = city_generate(actor=None, scale=scale, seed=seed, derive=True)
             except WufeiError as exc:
                 raise CommandError(str(exc.message)) from exc
             self.stdout.write(counts_table(generation.counts))

@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 removed = city_reset(actor=None)
                 self.stdout.write(_("已删除此前生成的数据："))
                 self.stdout.write(counts_table(removed))
-            generation = city_generate(actor=None, scale=scale, seed=seed)
+            generation = city_generate(actor=None, scale=scale, seed=seed, derive=True)
         except WufeiError as exc:
             raise CommandError(str(exc.message)) from exc
         self.stdout.write(counts_table(generation.counts))
