@@ -335,7 +335,7 @@ def load(url: str, groups: int, ids: dict) -> None:
         print(f"{time.perf_counter() - t:.1f} s", flush=True)
         for table in TABLES:
             cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
         t = time.perf_counter()
@@ -347,7 +347,7 @@ def sizes(url: str) -> None:
     with psycopg.connect(url) as conn:
         for table in TABLES:
             rows, total = conn.execute(
-                f"SELECT (SELECT count(*) FROM {table}), "  # noqa: S608 (our table names)
+                f"SELECT (SELECT count(*) FROM {table}), "
                 f"pg_size_pretty(pg_total_relation_size('{table}'))"
             ).fetchone()
             print(f"  {table:<24} {rows:>12,} rows {total:>10} with indexes")
