@@ -27,8 +27,8 @@ from wufei.core.errors import NotPermitted
 from wufei.registry.choices import RegionLevel
 from wufei.registry.models import Region, WasteStream
 from wufei.stats.balance import balance_regions, balance_table
-from wufei.stats.basis import counted_months, top_stream_code
-from wufei.stats.choices import Mandatory, Quantity, ValueStatus
+from wufei.stats.basis import BASIS, basis_of, counted_months, top_stream_code
+from wufei.stats.choices import Mandatory, Quantity, Source, ValueStatus
 from wufei.stats.forecasts import forecast_list
 from wufei.stats.indicator_selectors import achieved, target_list, value_list
 from wufei.stats.indicators import recompute_values
@@ -153,7 +153,8 @@ def _map(actor, year: int, region: Region, indicator: Indicator | None, regions)
 
 def _trend(actor, region: Region, visible_streams: set[int] | None) -> dict:
     """Monthly counted generation per top-level stream over the last three years, and the
-    forecast of the next twelve months, as ECharts series data."""
+    forecast of the next twelve months, as ECharts series data. Only the manifested streams:
+    the declared ones are annual figures dated at the year's end, no monthly series."""
     today = timezone.localdate()
     last = _months_back(today.replace(day=1), 1)
     first = _months_back(last, TREND_MONTHS - 1)
@@ -162,13 +163,16 @@ def _trend(actor, region: Region, visible_streams: set[int] | None) -> dict:
     for row in counted_months(first, last, ids, quantity=Quantity.GENERATED):
         if visible_streams is not None and row["stream_id"] not in visible_streams:
             continue
+        if basis_of(row["stream_id"]) != Source.MANIFEST:
+            continue
         totals[top_stream_code(row["stream_id"])][row["month"]] += float(row["tonnes"])
     months = [_months_back(last, n) for n in range(TREND_MONTHS - 1, -1, -1)]
     ahead = [_months_back(last, -n) for n in range(1, FORECAST_MONTHS + 1)]
     forecasts: dict[str, dict[date, float]] = defaultdict(dict)
     rows = forecast_list(actor=actor).filter(region=region, month__in=ahead)
     for f in rows.select_related("stream"):
-        forecasts[f.stream.code][f.month] = float(f.tonnes)
+        if BASIS.get(f.stream.code) == Source.MANIFEST:
+            forecasts[f.stream.code][f.month] = float(f.tonnes)
     names = {s.code: s.name for s in WasteStream.objects.filter(parent=None)}
     forecast_url = reverse("balance:forecast")
     series = []
