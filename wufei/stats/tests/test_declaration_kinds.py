@@ -34,9 +34,16 @@ CONTRACT = {
     # per stream: generation and where it went, as the yearbooks report them
     "history": " ".join(
         f"{what}_{stream}"
-        for stream in (
-            "hazardous medical household kitchen construction sludge industrial agricultural"
-        ).split()
+        for stream in [
+            "hazardous",
+            "medical",
+            "household",
+            "kitchen",
+            "construction",
+            "sludge",
+            "industrial",
+            "agricultural",
+        ]
         for what in ("generated", "utilised", "energy", "landfilled", "treated")
     ),
 }
