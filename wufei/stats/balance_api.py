@@ -153,6 +153,8 @@ class ForecastFilterSet(df.FilterSet):
 class ForecastSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="adcode", read_only=True)
     stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # declared: a PositiveSmallIntegerField's bounds differ between SQLite and PostgreSQL
+    backtest_months = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Forecast

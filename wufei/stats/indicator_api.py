@@ -72,8 +72,14 @@ class IndicatorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Years declared explicitly: a PositiveSmallIntegerField's bounds differ between SQLite and
+# PostgreSQL, and the committed schema must be the same on both.
+YEAR = {"min_value": 1949, "max_value": 2100}
+
+
 class IndicatorInputSerializer(InputSerializer):
     direction = DirectionField()
+    base_year = serializers.IntegerField(required=False, allow_null=True, **YEAR)
     department = serializers.SlugRelatedField(
         slug_field="code", queryset=Department.objects.all(), required=False, allow_null=True
     )
@@ -108,6 +114,7 @@ class RegionByAdcode(serializers.SlugRelatedField):
 
 
 class TargetSerializer(serializers.ModelSerializer):
+    year = serializers.IntegerField(read_only=True)
     indicator_code = serializers.CharField(source="indicator.code", read_only=True)
     region = RegionByAdcode(read_only=True)
     region_name = serializers.CharField(source="region.name", read_only=True)
@@ -119,6 +126,7 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class TargetInputSerializer(InputSerializer):
+    year = serializers.IntegerField(**YEAR)
     region = RegionByAdcode(queryset=Region.objects.defer("boundary"))
 
     class Meta:
@@ -171,6 +179,7 @@ class LineageInputSerializer(serializers.Serializer):
 
 
 class ValueSerializer(serializers.ModelSerializer):
+    year = serializers.IntegerField(read_only=True)
     indicator_code = serializers.CharField(source="indicator.code", read_only=True)
     indicator_name = serializers.CharField(source="indicator.name", read_only=True)
     unit = serializers.CharField(source="indicator.unit", read_only=True)
