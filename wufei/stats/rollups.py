@@ -271,18 +271,22 @@ def _forget(marks: list[tuple[int, int, dt.date, dt.datetime]]) -> None:
         RollupDirty.objects.filter(q).delete()
 
 
-def refresh(batch: int = BATCH) -> RefreshResult:
-    """Rebuild every slice marked dirty before this call, ``batch`` marks per transaction;
-    marks held by a writer's open transaction (PostgreSQL) wait for the next refresh."""
+def refresh(batch: int = BATCH, limit: int | None = None) -> RefreshResult:
+    """Rebuild every slice marked dirty before this call (at most ``limit`` of them), ``batch``
+    marks per transaction; marks held by a writer's open transaction (PostgreSQL) wait for the
+    next refresh."""
     started = timezone.now()
     result = RefreshResult()
-    while True:
+    while limit is None or result.slices < limit:
+        if limit is not None:
+            batch = min(batch, limit - result.slices)
         with transaction.atomic():
             marks = _take(batch, started)
             if not marks:
                 return result
             result += rebuild_slices((region, day) for _pk, region, day, _at in marks)
             _forget(marks)
+    return result
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ HEADLINES = 8
 TREND_MONTHS = 36
 FORECAST_MONTHS = 12
 COUNTY_LEVELS = (RegionLevel.COUNTY, RegionLevel.ZONE)
+PAGE_REFRESH_SLICES = 20  # 0.29 s a slice with ten million events (docs/benchmarks.md)
 
 
 @dataclass
@@ -243,8 +244,9 @@ def cockpit(
         raise NotPermitted()
     region = next((r for r in regions if r.adcode == adcode), regions[0])
     year = year or default_year()
-    # Late or corrected records since the last refresh count now (cheap when none came).
-    if year in refresh().years:
+    # Late or corrected records since the last refresh count now (cheap when none came); a
+    # backlog larger than a page view should wait for is left to `wufei rollup` (cron).
+    if year in refresh(limit=PAGE_REFRESH_SLICES).years:
         recompute_values(year)
     indicators = _headline_indicators(year, region)
     map_indicators = list(

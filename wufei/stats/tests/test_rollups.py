@@ -199,6 +199,16 @@ def test_a_late_arrival_after_a_refresh_rebuilds_only_its_slices(w):
     assert RollupMonth.objects.get(month=day_of(ago(70)).replace(day=1)).tonnes == Decimal("0.1")
 
 
+def test_a_limited_refresh_leaves_the_rest_of_the_backlog_marked(w):
+    """A page view rebuilds a few slices; the cron job takes the rest."""
+    region = Region.objects.get(adcode=WEIDU)
+    days = [timezone.localdate() - dt.timedelta(days=n) for n in range(5)]
+    mark_dirty(region.pk, days)
+    assert refresh(limit=2).slices == 2
+    assert RollupDirty.objects.count() == 3
+    assert refresh().slices == 3 and not RollupDirty.objects.exists()
+
+
 def test_a_partial_receipt_counts_what_was_accepted(w):
     m, _ = services.manifest_create(actor=w.clerk, data=w.data(), submit=True)
     advance(
