@@ -316,14 +316,20 @@ def _rows(request) -> int:
     return max(1, min(wanted, MAX_CODE_ROWS))
 
 
+def _declarable(request) -> list:
+    """The kinds the user may declare; refused (403) when there are none."""
+    kinds = selectors.declarable_kinds(actor=request.user)
+    if not kinds:
+        raise PermissionDenied(_("您无权填报申报。"))
+    return kinds
+
+
 @domain_errors
 def declaration_create(request):
     refusal = _refusal(request, Action.ADD)
     if refusal is not None:
         return refusal
-    kinds = selectors.declarable_kinds(actor=request.user)
-    if not kinds:
-        raise PermissionDenied(_("您无权填报申报。"))
+    kinds = _declarable(request)
     kind = get_kind(request.POST.get("kind") or request.GET.get("kind", ""))
     if kind is None or kind not in kinds:
         return render(request, "stats/declarations/kind_choice.html", {"kinds": kinds})
@@ -416,9 +422,7 @@ def declaration_import(request):
     refusal = _refusal(request, Action.ADD)
     if refusal is not None:
         return refusal
-    kinds = selectors.declarable_kinds(actor=request.user)
-    if not kinds:
-        raise PermissionDenied(_("您无权填报申报。"))
+    kinds = _declarable(request)
     post = request.POST if request.method == "POST" else None
     form = ImportForm(post, request.FILES or None, kinds=kinds, initial=request.GET.dict())
     report = None
