@@ -43,3 +43,24 @@ def chromium() -> str:
         "install it with `apt-get install chromium` (or set WUFEI_CHROMIUM to a Chromium binary)",
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def broker() -> tuple[str, int]:
+    """The MQTT broker (Mosquitto at 127.0.0.1:1883 unless WUFEI_MQTT_URL says otherwise)."""
+    from urllib.parse import urlparse
+
+    from wufei.core.health import check_mqtt, mqtt_url
+
+    try:
+        check_mqtt(timeout=3.0)
+        reachable = True
+    except Exception:  # any failure to connect means: no broker here
+        reachable = False
+    require(
+        reachable,
+        f"the MQTT broker at {mqtt_url()}",
+        "install and start Mosquitto (apt-get install mosquitto) or set WUFEI_MQTT_URL",
+    )
+    parsed = urlparse(mqtt_url())
+    return parsed.hostname or "127.0.0.1", parsed.port or 1883

@@ -7,6 +7,7 @@ The FilterSet here serves the alert page too.
 from __future__ import annotations
 
 import django_filters as df
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -23,7 +24,10 @@ from wufei.registry.models import WasteStream
 # Where an alert's subject is shown, by subject type (paths of other apps' pages).
 SUBJECT_PATHS = {
     "manifest": lambda alert: f"/manifests/{alert.subject_id}/",
+    "manifest_stop": lambda alert: f"/manifests/{alert.subject_id.split('@')[0]}/",
     "container": lambda alert: f"/t/{alert.subject_label}",
+    "device": lambda alert: reverse("registry:device_detail", args=[alert.subject_id]),
+    "bin": lambda alert: reverse("registry:site_detail", args=[alert.subject_id.split(":")[0]]),
 }
 
 

@@ -14,6 +14,12 @@ class Rule(models.TextChoices):
     ANNUAL_QUANTITY = "annual_quantity", _("超出年许可量")
     VEHICLE_UNFIT = "vehicle_unfit", _("车辆不符合要求")
     REJECTED = "rejected", _("拒收")
+    ROUTE_DEVIATION = "route_deviation", _("偏离预定路线")
+    SUSPECTED_DUMPING = "suspected_dumping", _("疑似偷倒（异常停留）")
+    TICKET_WEIGHT_GAP = "ticket_weight_gap", _("两端过磅重量不符")
+    UNLICENSED_HAZMAT = "unlicensed_hazmat", _("无资质车辆运输危险废物")
+    BIN_FULL = "bin_full", _("垃圾桶满溢")
+    DEVICE_SILENT = "device_silent", _("设备离线")
 
 
 class Severity(models.TextChoices):

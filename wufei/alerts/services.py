@@ -22,6 +22,9 @@ class AlertClosed(WufeiError):
     status = 409
 
 
+SEVERITY_RANK: dict[str, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
 @dataclass(frozen=True)
 class Subject:
     type: str
@@ -47,6 +50,12 @@ def alert_raise(
     ).exclude(status=AlertStatus.RESOLVED)
     alert = existing.first()
     if alert is not None:
+        if SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]:  # worse than when raised
+            alert.severity = severity
+            alert.save(update_fields=["severity"])
+            AlertAction.objects.create(
+                alert=alert, at=at or timezone.now(), action="escalate", note=message[:300]
+            )
         return alert
     try:
         with transaction.atomic():

@@ -69,6 +69,7 @@ ACTION_NAMES = {
     "comment": gettext_lazy("备注"),
     "resolve": gettext_lazy("解决"),
     "auto_resolve": gettext_lazy("自动解除"),
+    "escalate": gettext_lazy("升级"),
 }
 VERBS = {
     "acknowledge": (services.alert_acknowledge, gettext_lazy("已确认。")),

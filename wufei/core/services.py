@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from wufei.core.errors import Invalid, NotFound, NotPermitted
@@ -18,6 +19,8 @@ from wufei.core.models import ChangeLog
 def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, FieldFile):  # an uploaded file: its stored name
+        return value.name or None
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):

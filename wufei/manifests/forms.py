@@ -422,6 +422,10 @@ class ReceiveForm(ActionForm):
         super().__init__(*args, **kwargs)
         for name in ("received_kg", "accepted_kg"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "0.001"})
+        bridge = getattr(self.manifest, "bridge_in_kg", None)
+        if bridge is not None:  # the receiver's weighbridge already weighed the load
+            self.fields["received_kg"].initial = bridge
+            self.fields["received_kg"].help_text = _("已按进场地磅净重预填，请核对。")
 
     def perform(self):
         data = self.cleaned_data

@@ -109,6 +109,10 @@ class Manifest(ChainOwner):
     pickup_kg = _mass(_("起运量（千克）"))
     received_kg = _mass(_("接收过磅量（千克）"))
     accepted_kg = _mass(_("接收量（千克）"))
+    # The weighbridges' net weights (出场 at the generator, 进场 at the receiver), from the IoT
+    # stream: shown beside the parties' signed weights, never instead of them.
+    bridge_out_kg = _mass(_("出场地磅净重（千克）"))
+    bridge_in_kg = _mass(_("进场地磅净重（千克）"))
     rejection_reason = models.CharField(_("拒收/部分接收原因"), max_length=200, blank=True)
     method = models.ForeignKey(
         "registry.TreatmentMethod",

@@ -694,6 +694,41 @@ def manifest_depart(*, actor, manifest: Manifest | int, at: datetime | None = No
     return m
 
 
+def manifest_weigh(
+    *,
+    manifest: Manifest | int,
+    direction: str,
+    net_kg: Decimal,
+    ticket: str,
+    party_id: int | None,
+    weighed_at: datetime,
+    at: datetime | None = None,
+) -> Manifest:
+    """A weighbridge's net weight of the load: ``out`` leaving the generator, ``in`` arriving at
+    the receiver. A device signs nothing, so this is an unsigned ledger event beside the
+    parties' signatures; the receipt form offers the ``in`` weight as its default."""
+    field = {"out": "bridge_out_kg", "in": "bridge_in_kg"}[direction]
+    with transaction.atomic():
+        pk = manifest.pk if isinstance(manifest, Manifest) else manifest
+        m = Manifest.objects.select_for_update().get(pk=pk)
+        setattr(m, field, Decimal(net_kg).quantize(Decimal("0.001")))
+        ledger.append(
+            m,
+            EventKind.WEIGH,
+            actor=None,
+            party_id=party_id,
+            at=at or timezone.now(),  # recorded now; the ticket's own time is in the payload
+            payload={
+                "direction": direction,
+                "net_kg": getattr(m, field),
+                "ticket": ticket,
+                "weighed_at": weighed_at.isoformat(),
+            },
+        )
+        m.save(update_fields=[field, "ledger_seq", "ledger_head"])
+    return m
+
+
 # --- receipt and completion ----------------------------------------------------------------
 
 

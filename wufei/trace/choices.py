@@ -52,3 +52,4 @@ class EventKind(models.TextChoices):
     CORRECTION_REJECTED = "correction_rejected", _("不同意更正")
     CORRECTION_APPLIED = "correction_applied", _("更正生效")
     UPDATE = "update", _("修改草稿")
+    WEIGH = "weigh", _("地磅过磅")

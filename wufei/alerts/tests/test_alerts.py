@@ -155,3 +155,17 @@ def test_the_detail_page_shows_the_trail_and_acts(w, client, gap):
     alert.refresh_from_db()
     assert alert.status == AlertStatus.RESOLVED
     assert 'data-testid="alert-actions"' not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_open_alert_is_escalated_when_raised_again_more_severely_never_lowered():
+    from wufei.alerts.services import Subject, alert_raise
+
+    subject = Subject("bin", "1:B1", "投放点 B1")
+    first = alert_raise(rule=Rule.BIN_FULL, subject=subject, message="85%", severity="warning")
+    again = alert_raise(rule=Rule.BIN_FULL, subject=subject, message="99%", severity="critical")
+    calmer = alert_raise(rule=Rule.BIN_FULL, subject=subject, message="90%", severity="warning")
+    assert first.pk == again.pk == calmer.pk
+    first.refresh_from_db()
+    assert first.severity == "critical"
+    assert [a.action for a in first.actions.all()] == ["raise", "escalate"]

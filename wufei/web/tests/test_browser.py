@@ -5,9 +5,9 @@ boundaries, and a facility list with only the county's own facilities.
 """
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 
+from wufei.registry.tests.reference import ensure_reference_data
 from wufei.web.tests.world import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,19 +21,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 30_000
-
-
-def ensure_reference_data() -> None:
-    """Transactional tests start from flushed tables: load what the migrations loaded."""
-    from wufei.accounts.departments import load_departments
-    from wufei.registry.models import CodeList, Region
-    from wufei.registry.reference import load_code_lists, load_regions
-
-    if not Region.objects.filter(adcode="411002").exists():
-        load_regions()
-    if not CodeList.objects.exists():
-        load_code_lists()
-    load_departments(apps.get_model)
 
 
 def test_county_official_sees_the_map_and_only_the_county(live_server, chromium, tmp_path):
