@@ -46,7 +46,11 @@ INSTALLED_APPS = [
     "wufei.trace",
     "wufei.alerts",
     "wufei.manifests",
+    "wufei.iot",
+    "wufei.routing",
+    "wufei.cases",
     "wufei.stats",
+    "wufei.plan",
     "wufei.web",
     "wufei.demo",
 ]
@@ -149,6 +153,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
+# Uploaded files (report attachments, inspection photos): never served as static files; the
+# views that show them check who may see the record they belong to.
+MEDIA_ROOT = Path(os.environ.get("WUFEI_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -184,6 +193,16 @@ SPECTACULAR_SETTINGS = {
         "ContainerKindEnum": "wufei.trace.choices.ContainerKind",
         "ContainerStateEnum": "wufei.trace.choices.ContainerState",
         "ManifestStateEnum": "wufei.manifests.choices.State",
+        "AlertSeverityEnum": "wufei.alerts.choices.Severity",
+        "FindingSeverityEnum": "wufei.cases.models.Severity",
+        "QuarantineStatusEnum": "wufei.iot.choices.QuarantineStatus",
+        "InspectionStatusEnum": "wufei.cases.models.InspectionStatus",
+        "OrderStatusEnum": "wufei.cases.models.OrderStatus",
+        "NoticeStatusEnum": "wufei.plan.choices.NoticeStatus",
+        "ReportStatusEnum": "wufei.plan.choices.ReportStatus",
+        "MilestoneStatusEnum": "wufei.plan.choices.MilestoneStatus",
+        "TaskStatusEnum": "wufei.plan.choices.TaskStatus",
+        "RoutePlanStatusEnum": "wufei.routing.choices.PlanStatus",
     },
 }
 

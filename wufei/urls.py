@@ -4,8 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from wufei.alerts.api import ROUTES as ALERT_ROUTES
+from wufei.cases.api import ROUTES as CASE_ROUTES
+from wufei.iot.api import ROUTES as IOT_ROUTES
 from wufei.manifests.api import ROUTES as MANIFEST_ROUTES
+from wufei.plan.api import ROUTES as PLAN_ROUTES
+from wufei.plan.assessment_api import ROUTES as ASSESSMENT_ROUTES
 from wufei.registry.api import ROUTES as REGISTRY_ROUTES
+from wufei.routing.api import ROUTES as ROUTING_ROUTES
 from wufei.stats.balance_api import ROUTES as BALANCE_ROUTES
 from wufei.stats.declaration_api import ROUTES as DECLARATION_ROUTES
 from wufei.stats.indicator_api import ROUTES as INDICATOR_ROUTES
@@ -19,9 +24,14 @@ for prefix, viewset in [
     *CONTAINER_ROUTES,
     *TRACE_ROUTES,
     *ALERT_ROUTES,
+    *IOT_ROUTES,
+    *ROUTING_ROUTES,
+    *CASE_ROUTES,
     *BALANCE_ROUTES,
     *INDICATOR_ROUTES,
     *DECLARATION_ROUTES,
+    *PLAN_ROUTES,
+    *ASSESSMENT_ROUTES,
 ]:
     router.register(prefix, viewset, basename=prefix)
 
@@ -37,10 +47,17 @@ urlpatterns = [
     path("trace/containers/", include("wufei.trace.container_urls")),
     path("trace/", include("wufei.trace.urls")),
     path("alerts/", include("wufei.alerts.urls")),
+    path("iot/", include("wufei.iot.urls")),
+    path("routing/", include("wufei.routing.urls")),
+    path("cases/", include("wufei.cases.urls")),
     path("stats/balance/", include("wufei.stats.balance_urls")),
     path("stats/indicators/", include("wufei.stats.indicator_urls")),
     path("stats/declarations/", include("wufei.stats.declaration_urls")),
     path("stats/flows/", include("wufei.stats.material_flow_urls")),
+    path("plan/bulletins/", include("wufei.plan.bulletin_urls")),
+    path("plan/", include("wufei.plan.assessment_urls")),
+    path("plan/", include("wufei.plan.urls")),
+    path("public/bulletins/", include("wufei.plan.bulletin_public_urls")),
     path("t/", include("wufei.trace.public_urls")),
     path("", include("wufei.web.urls")),
 ]

@@ -21,12 +21,20 @@ from wufei.accounts.models import User
 from wufei.alerts.models import Alert, AlertAction
 from wufei.core.errors import NotPermitted, WufeiError
 from wufei.core.services import log_change
+from wufei.demo.assessment import assessment_generate
+from wufei.demo.bulletins import bulletins_generate
 from wufei.demo.city import CityGenerator
 from wufei.demo.figures import SCALES
+from wufei.demo.inspections import inspections_generate, inspections_reset
 from wufei.demo.models import GeneratedParty, Generation
+from wufei.demo.plan import plan_generate, plan_reset
+from wufei.demo.routing import rounds_generate
 from wufei.demo.statistics import DEMO_ORIGIN, statistics_derive
+from wufei.iot.models import READING_MODELS, QuarantinedMessage
 from wufei.manifests.models import Manifest, ManifestItem, ManifestRevision
+from wufei.plan.models import Article, Bulletin, CreditScore, Score
 from wufei.registry.models import Device, Facility, Party, Permit, Site, Vehicle
+from wufei.routing.models import Round, RoutePlan
 from wufei.stats.models import (
     Declaration,
     Forecast,
@@ -88,8 +96,15 @@ def city_generate(*, actor, scale: str, seed: int, derive: bool = False) -> Gene
         generation = Generation.objects.create(scale=scale, seed=seed)
         generator = CityGenerator(scale=scale, seed=seed, generation=generation)
         generation.counts = generator.run()
+        today = timezone.localdate(generation.created_at)
+        generation.counts.update(rounds_generate(seed))
+        generation.counts.update(inspections_generate(seed=seed, today=today))
+        generation.counts.update(plan_generate(seed=seed, today=today))
         if derive:
-            generation.counts.update(statistics_derive(timezone.localdate(generation.created_at)))
+            generation.counts.update(statistics_derive(today))
+            # These read the indicator values the statistics just derived.
+            generation.counts.update(assessment_generate(seed=seed, today=today))
+            generation.counts.update(bulletins_generate(seed=seed, today=today))
         generation.anchors = generator.anchor_ids()
         generation.seconds = round(perf_counter() - started, 3)
         generation.save(update_fields=["counts", "anchors", "seconds"])
@@ -147,6 +162,10 @@ def city_reset(*, actor) -> dict[str, int]:
         RollupDirty.objects.all(),
         IndicatorValue.objects.all(),
         Forecast.objects.all(),
+        Score.objects.all(),
+        CreditScore.objects.filter(party__in=generated),
+        Article.objects.filter(bulletin__created_by__isnull=True),  # the demo's bulletins
+        Bulletin.objects.filter(created_by__isnull=True),
         Declaration.objects.filter(origin=DEMO_ORIGIN),
         Declaration.objects.filter(party__in=generated),
         IndicatorTarget.objects.filter(note__startswith=DEMO_ORIGIN),
@@ -154,6 +173,15 @@ def city_reset(*, actor) -> dict[str, int]:
         # their alerts, links and ledger chains, before the units themselves.
         AlertAction.objects.filter(alert__party__in=generated),
         Alert.objects.filter(party__in=generated),
+        # Readings of the generated devices (a weigh ticket may name a generated manifest),
+        # and the route plans and fixed rounds of the generated fleet.
+        *(
+            model._default_manager.filter(device__party__in=generated)
+            for model in READING_MODELS.values()
+        ),
+        QuarantinedMessage.objects.filter(device__party__in=generated),
+        RoutePlan.objects.filter(routes__vehicle__party__in=generated),
+        Round.objects.filter(vehicle__party__in=generated),
         ManifestRevision.objects.filter(manifest__in=manifests),
         ManifestItem.objects.filter(manifest__in=manifests),
         ManifestItem.objects.filter(container__in=containers),
@@ -183,6 +211,10 @@ def city_reset(*, actor) -> dict[str, int]:
                     data={"scale": generation.scale, "seed": generation.seed},
                 )
             with _ledger_deletable():
+                # The plan's demo activity and the inspections point at generated units and
+                # sites; their generators know what they made.
+                removed.update(plan_reset())
+                removed.update(inspections_reset())
                 for queryset in steps:
                     _, per_model = queryset.delete()
                     for label, count in per_model.items():

@@ -6,12 +6,38 @@ from django.utils.translation import gettext_lazy as _
 from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import may, role_of
 from wufei.alerts.models import Alert
+from wufei.cases.models import Campaign, DumpSite, Inspection, RectificationOrder
+from wufei.iot.models import Deposit, GpsFix, QuarantinedMessage, Threshold, WeighTicket
 from wufei.manifests.models import Manifest
+from wufei.plan.models import (
+    Bulletin,
+    CreditScore,
+    Meeting,
+    Notice,
+    ProgressReport,
+    Project,
+    Score,
+    Task,
+)
 from wufei.registry import models as registry
+from wufei.routing.models import PlannedRoute, RoutePlan
 from wufei.stats.models import Declaration, Indicator, RollupMonth
 from wufei.trace.models import Container
 
 SECTIONS = (
+    (
+        _("试点推进"),
+        (
+            ("plan:ledger", _("工作台账"), Task),
+            ("plan:my_unit", _("本单位"), Task),
+            ("plan:reviews", _("待审核进展"), ProgressReport),
+            ("plan:notices", _("督办"), Notice),
+            ("plan:meetings", _("工作会议"), Meeting),
+            ("plan:projects", _("重大项目"), Project),
+            ("assessment:ranking", _("考核排名"), Score),
+            ("bulletins:list", _("工作简报"), Bulletin),
+        ),
+    ),
     (
         _("统计与决策"),
         (
@@ -29,6 +55,30 @@ SECTIONS = (
             ("alerts:alert_list", _("预警"), Alert),
             ("containers:list", _("容器与标签"), Container),
             ("trace:search", _("追溯查询"), Container),
+        ),
+    ),
+    (
+        _("物联网与收运"),
+        (
+            ("iot:live_map", _("车辆实时位置"), GpsFix),
+            ("routing:plan_list", _("收运路线规划"), RoutePlan),
+            ("routing:my_route", _("我的线路"), PlannedRoute),
+            ("iot:device_health", _("设备运行状况"), registry.Device),
+            ("iot:ticket_list", _("过磅单"), WeighTicket),
+            ("iot:deposit_list", _("分类投放记录"), Deposit),
+            ("iot:quarantine_list", _("隔离报文"), QuarantinedMessage),
+            ("iot:thresholds", _("预警阈值"), Threshold),
+            ("iot:tokens", _("设备令牌"), registry.Device),
+        ),
+    ),
+    (
+        _("督查执法"),
+        (
+            ("cases:campaign_list", _("督查行动"), Campaign),
+            ("cases:inspection_list", _("现场检查"), Inspection),
+            ("cases:order_list", _("限期整改"), RectificationOrder),
+            ("cases:dumpsite_list", _("堆存场所与非正规填埋场"), DumpSite),
+            ("assessment:credit_list", _("企业环境信用"), CreditScore),
         ),
     ),
     (

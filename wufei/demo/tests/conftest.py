@@ -1,19 +1,38 @@
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """The demo logins hash one password 22 times; Argon2 would dominate the suite's time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture(scope="module")
+def _module_city(django_db_setup, django_db_blocker):
+    """One small generated city (seed 11) per test module, in a transaction rolled back when
+    the module ends; each test runs in its own savepoint inside it, so none sees another's
+    changes (generating the city takes ~15 s on SQLite)."""
+    from django.db import transaction
+
+    from wufei.demo.services import city_generate
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+            generation = city_generate(actor=None, scale="small", seed=11)
+        yield generation.pk
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
-def small_city(db):
-    """A small generated city (seed 11)."""
-    from wufei.demo.services import city_generate
+def small_city(_module_city, db):
+    """The module's small generated city (seed 11)."""
+    from wufei.demo.models import Generation
 
-    return city_generate(actor=None, scale="small", seed=11)
+    return Generation.objects.get(pk=_module_city)
 
 
 @pytest.fixture

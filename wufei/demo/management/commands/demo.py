@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 from time import perf_counter
 
@@ -11,6 +13,15 @@ from wufei.demo.figures import SCALES
 from wufei.demo.logins import demo_logins_ensure, login_rows
 from wufei.demo.report import counts_table, table
 from wufei.demo.services import city_generate, current_generation
+from wufei.iot.simulator import broker_reachable
+
+# The devices beside the server, as child processes: the ingest worker and the simulator
+# (both talk to the broker), and the stream rules' watcher (alerts, weigh-ticket links).
+DEVICE_COMMANDS = (
+    (("ingest",), True),
+    (("simulate_devices", "--rate", "20"), True),
+    (("iot_watch", "--every", "30"), False),
+)
 
 
 class Command(BaseCommand):
@@ -30,8 +41,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="stop after printing the logins"
         )
+        parser.add_argument(
+            "--no-devices",
+            action="store_true",
+            help="do not start the ingest worker and the device simulator",
+        )
+        parser.add_argument("--mqtt-host", default="127.0.0.1")
+        parser.add_argument("--mqtt-port", type=int, default=1883)
 
-    def handle(self, *args, scale, seed, port, no_serve, **options):
+    def handle(self, *args, scale, seed, port, no_serve, no_devices, **options):
         started = perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         generation = current_generation()
@@ -63,6 +81,42 @@ class Command(BaseCommand):
             # WhiteNoise serves the files through the finders; an empty STATIC_ROOT only
             # keeps it from warning that the directory is missing.
             Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-            call_command(
-                "runserver", f"127.0.0.1:{port}", use_reloader=False, use_static_handler=False
+            if no_devices:
+                self.stdout.write(_("未启动设备模拟（--no-devices）。"))
+            children = [] if no_devices else self.start_devices(**options)
+            try:
+                call_command(
+                    "runserver", f"127.0.0.1:{port}", use_reloader=False, use_static_handler=False
+                )
+            finally:
+                for child in children:
+                    child.terminate()
+                for child in children:
+                    child.wait(timeout=10)
+
+    def start_devices(self, *, mqtt_host, mqtt_port, **options) -> list[subprocess.Popen]:
+        """Start ``wufei ingest`` and ``wufei simulate-devices`` when the broker answers, so the
+        live map and the device pages move; say so either way."""
+        if not broker_reachable(mqtt_host, mqtt_port):
+            self.stdout.write(
+                _("未连接到 MQTT 代理 %(host)s:%(port)s：不启动设备模拟（可先启动 mosquitto）。")
+                % {"host": mqtt_host, "port": mqtt_port}
             )
+            return []
+        broker = ("--host", mqtt_host, "--port", str(mqtt_port))
+        log_path = Path(settings.VAR_DIR) / "devices.log"
+        log = log_path.open("ab")
+        children = [
+            subprocess.Popen(  # noqa: S603 - our own interpreter and command, no user input
+                [sys.executable, "-m", "wufei.cli", *command, *(broker if talks else ())],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for command, talks in DEVICE_COMMANDS
+        ]
+        log.close()  # the children hold their own handles
+        self.stdout.write(
+            _("已启动设备接收、模拟与预警规则进程（%(host)s:%(port)s，20 条/秒），日志：%(log)s")
+            % {"host": mqtt_host, "port": mqtt_port, "log": log_path}
+        )
+        return children

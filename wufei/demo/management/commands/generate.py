@@ -20,15 +20,21 @@ class Command(BaseCommand):
             action="store_true",
             help="先删除此前生成的数据（参考数据保留）/ remove the generated rows first",
         )
+        parser.add_argument(
+            "--no-derive",
+            action="store_true",
+            help="不计算汇总、指标与预测（由定时任务完成）/ leave rollups, indicators and "
+            "forecasts to the nightly jobs",
+        )
 
-    def handle(self, *args, scale, seed, reset, **options):
+    def handle(self, *args, scale, seed, reset, no_derive, **options):
         started = perf_counter()
         try:
             if reset and current_generation() is not None:
                 removed = city_reset(actor=None)
                 self.stdout.write(_("已删除此前生成的数据："))
                 self.stdout.write(counts_table(removed))
-            generation = city_generate(actor=None, scale=scale, seed=seed, derive=True)
+            generation = city_generate(actor=None, scale=scale, seed=seed, derive=not no_derive)
         except WufeiError as exc:
             raise CommandError(str(exc.message)) from exc
         self.stdout.write(counts_table(generation.counts))
