@@ -127,13 +127,15 @@ class IngestViewSet(viewsets.ViewSet):
         return Response(contracts.json_schemas())
 
 
-def _reading_serializer(reading_model, extra: list[str]):
+def _reading_serializer(reading_model, extra: list[str], **declared):
     class Meta:
         model = reading_model
         fields = ["id", "device", "message_id", "measured_at", "received_at", *extra]
 
     return type(
-        f"{reading_model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": Meta}
+        f"{reading_model.__name__}Serializer",
+        (serializers.ModelSerializer,),
+        {"Meta": Meta, **declared},
     )
 
 
@@ -149,7 +151,10 @@ class WeighTicketViewSet(ScopedReadOnlyViewSet):
 class GpsFixViewSet(ScopedReadOnlyViewSet):
     scoped_model = GpsFix
     serializer_class = _reading_serializer(
-        GpsFix, ["vehicle", "lat", "lon", "speed_kmh", "heading"]
+        GpsFix,
+        ["vehicle", "lat", "lon", "speed_kmh", "heading"],
+        # declared: a SmallIntegerField's bounds differ between SQLite and PostgreSQL
+        heading=serializers.IntegerField(read_only=True, allow_null=True),
     )
 
 

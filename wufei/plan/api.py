@@ -20,7 +20,13 @@ from wufei.accounts.choices import Role
 from wufei.accounts.scoping import role_of
 from wufei.core.api import ScopedQuerysetMixin
 from wufei.plan import ledger_services, selectors
-from wufei.plan.choices import MilestoneStatus, NoticeStatus, ReportStatus, TaskStatus
+from wufei.plan.choices import (
+    MilestoneStatus,
+    NoticeLevel,
+    NoticeStatus,
+    ReportStatus,
+    TaskStatus,
+)
 from wufei.plan.models import Milestone, Notice, ProgressReport, Task
 
 OFFICIALS = {Role.ADMIN, Role.CITY_OFFICIAL, Role.COUNTY_OFFICIAL, Role.DEPARTMENT_OFFICIAL}
@@ -97,6 +103,8 @@ class PlanTaskSerializer(serializers.ModelSerializer):
 
 class PlanMilestoneSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
+    # declared: the model's small/positive integer bounds differ between SQLite and PostgreSQL
+    weight = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Milestone
@@ -108,6 +116,8 @@ class PlanMilestoneSerializer(serializers.ModelSerializer):
 
 class PlanNoticeSerializer(serializers.ModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
+    # declared: the model's small/positive integer bounds differ between SQLite and PostgreSQL
+    level = serializers.ChoiceField(choices=NoticeLevel.choices, read_only=True)
 
     class Meta:
         model = Notice

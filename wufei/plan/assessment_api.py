@@ -15,6 +15,8 @@ from wufei.plan.models import CreditScore, Score
 
 class ScoreSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
+    # declared: the model's small/positive integer bounds differ between SQLite and PostgreSQL
+    rank = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Score
@@ -33,6 +35,8 @@ class ScoreSerializer(serializers.ModelSerializer):
 
 class CreditScoreSerializer(serializers.ModelSerializer):
     party_name = serializers.CharField(source="party.name", read_only=True)
+    # declared: the model's small/positive integer bounds differ between SQLite and PostgreSQL
+    year = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = CreditScore

@@ -220,7 +220,11 @@ TASK_FIELDS = ("title", "text", "lead_unit", "starts_on", "ends_on", "area")
 def task_update(*, actor, task: Task, today: date | None = None, **changes: Any) -> Task:
     """Change a task's fields (``TASK_FIELDS``) and, with ``units``, its responsible units.
     Its milestones and sub-tasks must still fit its period."""
-    task = Task.objects.select_for_update().select_related("ledger", "parent").get(pk=task.pk)
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("ledger", "parent")
+        .get(pk=task.pk)
+    )
     _ensure(may_edit_ledger(actor, task.ledger))
     unknown = set(changes) - {*TASK_FIELDS, "units"}
     if unknown:

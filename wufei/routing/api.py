@@ -52,6 +52,9 @@ PLAN_FIELDS = [
 class PlanSerializer(serializers.ModelSerializer):
     stream = serializers.SlugRelatedField(slug_field="code", read_only=True)
     county = serializers.SlugRelatedField(slug_field="adcode", read_only=True)
+    # declared: the model's small/positive integer bounds differ between SQLite and PostgreSQL
+    stops_total = serializers.IntegerField(read_only=True)
+    stops_served = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = RoutePlan
