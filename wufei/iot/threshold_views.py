@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from wufei.accounts.choices import Action
+from wufei.alerts.models import Alert
 from wufei.core.errors import Invalid
 from wufei.core.forms import add_errors
-from wufei.core.pages import domain_errors
+from wufei.core.pages import domain_errors, require
 from wufei.iot.models import Threshold
 from wufei.iot.thresholds import SPEC_BY_KEY, SPECS, may_set_thresholds, threshold_set
 
@@ -47,9 +49,12 @@ def _page(request, rows: list[dict], status: int = 200):
     return render(request, "iot/thresholds.html", context, status=status)
 
 
+@domain_errors
 def threshold_list(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+    # the thresholds shape the alerts: shown to whoever may see alerts (not the public)
+    refusal = require(request, Action.VIEW, Alert)
+    if refusal is not None:
+        return refusal
     return _page(request, _rows())
 
 

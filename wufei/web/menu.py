@@ -7,7 +7,7 @@ from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import may, role_of
 from wufei.alerts.models import Alert
 from wufei.cases.models import Campaign, DumpSite, Inspection, RectificationOrder
-from wufei.iot.models import Deposit, GpsFix, QuarantinedMessage, Threshold, WeighTicket
+from wufei.iot.models import Deposit, GpsFix, QuarantinedMessage, WeighTicket
 from wufei.manifests.models import Manifest
 from wufei.plan.models import (
     Bulletin,
@@ -67,7 +67,7 @@ SECTIONS = (
             ("iot:ticket_list", _("过磅单"), WeighTicket),
             ("iot:deposit_list", _("分类投放记录"), Deposit),
             ("iot:quarantine_list", _("隔离报文"), QuarantinedMessage),
-            ("iot:thresholds", _("预警阈值"), Threshold),
+            ("iot:thresholds", _("预警阈值"), Alert),
             ("iot:tokens", _("设备令牌"), registry.Device),
         ),
     ),

@@ -89,6 +89,8 @@ def test_others_see_the_thresholds_read_only_and_cannot_post(client):
     assert (
         client.post("/iot/thresholds/corridor_km/", {"corridor_km-value": "4"}).status_code == 403
     )
+    client.force_login(r.w.public)  # a public account sees no alerts, so no thresholds
+    assert client.get("/iot/thresholds/").status_code == 403
     client.logout()
     assert client.get("/iot/thresholds/").status_code == 302
     assert not Threshold.objects.exists()
