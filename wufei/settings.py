@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "wufei.iot",
     "wufei.routing",
     "wufei.cases",
+    "wufei.sorting",
+    "wufei.outreach",
     "wufei.stats",
     "wufei.plan",
     "wufei.web",

@@ -401,3 +401,168 @@ class Reinspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} {self.inspected_on} {'✓' if self.passed else '✗'}"
+
+
+# --- residents' reports (plan tasks 21-22: a public that takes part) --------------------------
+
+
+class ReportKind(models.TextChoices):
+    DUMPING = "dumping", _("乱倒乱堆垃圾")
+    OVERFLOW = "overflow", _("投放点满溢")
+    BURNING = "burning", _("露天焚烧")
+    MISSED_PICKUP = "missed_pickup", _("垃圾未及时清运")
+    MIXED_TRANSPORT = "mixed_transport", _("混装混运")
+    OTHER = "other", _("其他问题")
+
+
+class ReportStage(models.TextChoices):
+    RECEIVED = "received", _("已受理")
+    ASSIGNED = "assigned", _("已派单")
+    HANDLED = "handled", _("已处置")
+    ANSWERED = "answered", _("已答复")
+    CLOSED = "closed", _("已办结")
+    REJECTED = "rejected", _("不予受理")
+
+
+class StageLimit(models.Model):
+    """How long a report may stay in a stage before it is escalated (hours), as data."""
+
+    stage = models.CharField(_("环节"), max_length=10, choices=ReportStage.choices, unique=True)
+    hours = models.PositiveIntegerField(_("时限（小时）"), validators=[MinValueValidator(1)])
+
+    scope = Scope(reference=True)
+
+    class Meta:
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+        ordering = ["stage"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.hours} h"
+
+
+class Report(models.Model):
+    """A resident's report, filed without an account and followed by its code: received →
+    assigned to the responsible unit → handled → answered → rated and closed."""
+
+    code = models.CharField(_("查询码"), max_length=16, unique=True)
+    kind = models.CharField(_("问题类型"), max_length=16, choices=ReportKind.choices)
+    description = models.TextField(_("问题描述"))
+    photo = models.FileField(_("照片"), upload_to="cases/reports/%Y/%m/", blank=True)
+    lon = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    lat = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    address = models.CharField(_("位置描述"), max_length=200, blank=True)
+    region = models.ForeignKey(
+        "registry.Region",
+        verbose_name=_("所在区划"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("由位置确定的乡镇（街道）。"),
+    )
+    stream = models.ForeignKey(
+        "registry.WasteStream",
+        verbose_name=_("涉及废物类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    contact_masked = models.CharField(_("联系电话（脱敏）"), max_length=16, blank=True)
+    client_key = models.CharField(
+        _("来源标识"), max_length=64, db_index=True, help_text=_("提交来源的不可逆摘要，用于限流。")
+    )
+    stage = models.CharField(
+        _("办理环节"), max_length=10, choices=ReportStage.choices, default=ReportStage.RECEIVED
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    stage_since = models.DateTimeField(_("进入本环节时间"), default=timezone.now)
+    due_at = models.DateTimeField(_("本环节时限"), null=True, blank=True)
+    escalations = models.PositiveSmallIntegerField(_("督办次数"), default=0)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assigned_party = models.ForeignKey(
+        "registry.Party",
+        verbose_name=_("承办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    alert = models.ForeignKey(
+        "alerts.Alert",
+        verbose_name=_("关联预警"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    answer = models.TextField(_("答复"), blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("评价"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.CharField(_("评价意见"), max_length=300, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    scope = Scope(region=("region",), party=("assigned_party",), stream=("stream",))
+
+    class Meta:
+        verbose_name = _("群众举报")
+        verbose_name_plural = _("群众举报")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["client_key", "created_at"], name="report_client_time"),
+            models.Index(fields=["stage", "due_at"], name="report_stage_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ReportEvent(models.Model):
+    """One step of a report's handling, shown to the reporter on the follow page."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("举报"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("操作"), max_length=16)
+    stage = models.CharField(_("环节"), max_length=10, choices=ReportStage.choices)
+    note = models.TextField(_("说明"), blank=True)
+    photo = models.FileField(_("照片"), upload_to="cases/report-events/%Y/%m/", blank=True)
+    public = models.BooleanField(_("向举报人公开"), default=True)
+
+    scope = Scope(
+        region=("report__region",), party=("report__assigned_party",), stream=("report__stream",)
+    )
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["report", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.action}"
