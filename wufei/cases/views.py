@@ -7,13 +7,11 @@ write, refusals come back as messages or field errors."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
 from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,7 +49,14 @@ from wufei.cases.models import (
 )
 from wufei.core.errors import Invalid, WufeiError
 from wufei.core.export import Column, column, xlsx_response
-from wufei.core.pages import PAGE_SIZE, Cell, bind_filters, domain_errors, require, table
+from wufei.core.pages import (
+    PAGE_SIZE,
+    Cell,
+    bind_filters,
+    one_or_404,
+    page,
+    table,
+)
 
 ORDER_TONES = {
     OrderStatus.OPEN: "warn",
@@ -143,31 +148,6 @@ DUMP_SITE_COLUMNS = (
 )
 
 
-def page(model):
-    """A page of ``model``'s rows: log in first, 403 without the right to view any, and the
-    services' NotPermitted / NotFound as 403 / 404."""
-
-    def decorate(view):
-        @wraps(view)
-        @domain_errors
-        def wrapper(request, *args, **kwargs):
-            refusal = require(request, Action.VIEW, model)
-            if refusal is not None:
-                return refusal
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-def _one(rows: QuerySet, pk: int):
-    obj = rows.filter(pk=pk).first()
-    if obj is None:
-        raise Http404(_("对象不存在或您无权查看。"))
-    return obj
-
-
 def is_inspector(actor) -> bool:
     return role_of(actor) in services.INSPECTOR_ROLES
 
@@ -232,7 +212,7 @@ def campaign_list(request):
 
 @page(Campaign)
 def campaign_detail(request, pk: int):
-    campaign = _one(selectors.campaign_list(actor=request.user), pk)
+    campaign = one_or_404(selectors.campaign_list(actor=request.user), pk)
     inspections = selectors.inspection_list(actor=request.user).filter(campaign=campaign)
     return render(
         request,
@@ -316,7 +296,7 @@ def _check_rows(inspection: Inspection, data=None) -> list[dict]:
 def inspection_check(request, pk: int):
     """The checklist on a phone: pass or fail per item, a finding (text, level, photo) per
     failed item, one place for the visit (tapped on the map or from the device), submit."""
-    inspection = _one(selectors.inspection_list(actor=request.user), pk)
+    inspection = one_or_404(selectors.inspection_list(actor=request.user), pk)
     if inspection.status != InspectionStatus.DRAFT:
         return redirect(_url("inspection_detail", inspection.pk))
     if not (is_inspector(request.user) and is_permitted(request.user, Action.CHANGE, inspection)):
@@ -379,14 +359,14 @@ def inspection_check(request, pk: int):
 @page(Inspection)
 def finding_detail(request, pk: int):
     """A finding is shown on its inspection's page."""
-    finding = _one(selectors.finding_list(actor=request.user), pk)
+    finding = one_or_404(selectors.finding_list(actor=request.user), pk)
     url = reverse("cases:inspection_detail", args=[finding.inspection_id])
     return redirect(f"{url}#finding-{pk}")
 
 
 @page(Inspection)
 def inspection_detail(request, pk: int):
-    inspection = _one(selectors.inspection_list(actor=request.user), pk)
+    inspection = one_or_404(selectors.inspection_list(actor=request.user), pk)
     findings = list(
         selectors.finding_list(actor=request.user)
         .filter(inspection=inspection)
@@ -431,7 +411,7 @@ def inspection_detail(request, pk: int):
 
 
 def _finding(request, pk: int) -> Finding:
-    return _one(selectors.finding_list(actor=request.user), pk)
+    return one_or_404(selectors.finding_list(actor=request.user), pk)
 
 
 @require_POST
@@ -501,7 +481,7 @@ def reinspection_photo(request, pk: int):
     rows = Reinspection.objects.filter(
         order__in=selectors.order_list(actor=request.user).values("pk")
     )
-    return _photo(_one(rows, pk).photo)
+    return _photo(one_or_404(rows, pk).photo)
 
 
 # --- orders ------------------------------------------------------------------------------------
@@ -521,7 +501,7 @@ def order_list(request):
 
 @page(RectificationOrder)
 def order_detail(request, pk: int):
-    order = _one(selectors.order_list(actor=request.user), pk)
+    order = one_or_404(selectors.order_list(actor=request.user), pk)
     actor = request.user
     may_change = is_permitted(actor, Action.CHANGE, order)
     inspector = is_inspector(actor) and may_change
@@ -552,7 +532,7 @@ def order_detail(request, pk: int):
 @require_POST
 @page(RectificationOrder)
 def order_act(request, pk: int, verb: str):
-    order = _one(selectors.order_list(actor=request.user), pk)
+    order = one_or_404(selectors.order_list(actor=request.user), pk)
     now, today = timezone.now(), timezone.localdate()
     try:
         if verb == "report":
@@ -644,7 +624,7 @@ def dumpsite_points(request):
 
 @page(DumpSite)
 def dumpsite_detail(request, pk: int):
-    site = _one(selectors.dump_site_list(actor=request.user), pk)
+    site = one_or_404(selectors.dump_site_list(actor=request.user), pk)
     inspections = selectors.inspection_list(actor=request.user).filter(dump_site=site)
     can_move = is_inspector(request.user) and is_permitted(request.user, Action.CHANGE, site)
     moves = services.DUMP_SITE_MOVES.get(site.state, ())
@@ -669,7 +649,7 @@ def dumpsite_detail(request, pk: int):
 @require_POST
 @page(DumpSite)
 def dumpsite_move(request, pk: int):
-    site = _one(selectors.dump_site_list(actor=request.user), pk)
+    site = one_or_404(selectors.dump_site_list(actor=request.user), pk)
     form = MoveForm(request.POST)
     if form.is_valid():
         try:

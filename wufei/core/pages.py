@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -168,6 +169,33 @@ def domain_errors(func):
             raise Http404(str(exc.message)) from exc
 
     return wrapper
+
+
+def page(model: type[Model]):
+    """Decorate a view of ``model``'s rows: log in first, 403 without the right to view any,
+    and the services' NotPermitted / NotFound as 403 / 404."""
+
+    def decorate(view):
+        @wraps(view)
+        @domain_errors
+        def wrapper(request, *args, **kwargs):
+            refusal = require(request, Action.VIEW, model)
+            if refusal is not None:
+                return refusal
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def one_or_404(rows: QuerySet, pk: int):
+    """The row ``pk`` of the (already scoped) ``rows``, or 404 — the same for missing and
+    not permitted, so a page never tells which."""
+    obj = rows.filter(pk=pk).first()
+    if obj is None:
+        raise Http404(_("对象不存在或您无权查看。"))
+    return obj
 
 
 # --- tables -------------------------------------------------------------------------------

@@ -134,6 +134,10 @@ def _driver(actor) -> dict:
 
 
 def _guide(actor) -> dict:
+    """The guide's phone start page: today's shifts with check-in, the stations with their
+    times, quick links (deposit, station check, household), then the street's communities."""
+    from wufei.sorting.registry_views import guide_home  # the sorting app's part of the page
+
     communities = restrict(
         Party.objects.filter(is_community=True).select_related("region"), actor, Action.VIEW
     )
@@ -141,6 +145,7 @@ def _guide(actor) -> dict:
     return {
         "template": "web/home/guide.html",
         "region": actor.region,
+        **guide_home(actor),
         "communities": table(registry_pages.PARTY_COLUMNS, communities[:50]),
         "community_count": communities.count(),
         "homes": table(registry_pages.SITE_COLUMNS, homes[:50]),
