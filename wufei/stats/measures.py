@@ -3,9 +3,11 @@
 A measure is a figure for a (year, region subtree): the counted monthly figures of a stream
 (``wufei.stats.basis.counted_months``, the stream and its sub-streams, some quantities), the
 sum of declared items (``kind.item`` lines of counted declarations whose period lies in the
-year), a count from the registry, or the number of days of the year. A measure without any
-record behind it is ``None`` (missing), never 0: a rate over a stream nobody reported is
-unknown, not zero.
+year), a count from the registry, the number of days of the year, or a figure another app
+computes from its own records (``external``: household sorting's drops, the satisfaction
+survey's answers; the app's ``year_values(year)`` gives ``{(code, region id): value}``).
+A measure without any record behind it is ``None`` (missing), never 0: a rate over a stream
+nobody reported is unknown, not zero.
 
 :func:`evaluate_year` computes every measure for every region of a year with a handful of
 grouped queries; :func:`records_links` says where the records behind a figure are listed.
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from importlib import import_module
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -37,6 +40,9 @@ from wufei.stats.choices import COUNTED_STATUSES, Quantity, Source
 from wufei.stats.models import DeclarationLine
 
 FLOW, DECLARED, REGISTRY, CALENDAR = "flow", "declared", "registry", "calendar"
+EXTERNAL = "external"
+SORTING_PROVIDER = "wufei.sorting.measures"
+SURVEY_PROVIDER = "wufei.outreach.survey"
 HANDLED = (Quantity.UTILISED, Quantity.ENERGY, Quantity.LANDFILLED, Quantity.TREATED)
 MEDICAL_SITES = (SiteKind.HOSPITAL, SiteKind.CLINIC)
 DECLARATIONS_PATH = "/stats/declarations/"  # the declarations list (wufei.stats declarations)
@@ -52,6 +58,8 @@ class Measure:
     exclude: tuple[str, ...] = ()  # flow: sub-streams left out (medical from hazardous)
     quantities: tuple[str, ...] = ()  # flow: rollup quantities summed
     items: tuple[str, ...] = ()  # declared: item codes ``kind.item`` summed
+    provider: str = ""  # external: the module whose ``year_values(year)`` gives the figures
+    text: str | Promise = ""  # external: how the app computes the figure
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -75,6 +83,8 @@ class Measure:
             }
         if self.kind == REGISTRY:
             return str(REGISTRY_COUNTS[self.code][0])
+        if self.kind == EXTERNAL:
+            return str(self.text)
         return str(_("当年日历天数"))
 
 
@@ -95,6 +105,14 @@ def _flow(code, name, streams, quantities, exclude=()) -> Measure:
 
 def _declared(code, name, unit, *items) -> Measure:
     return Measure(code, name, unit, DECLARED, items=items)
+
+
+def _sorting(code, name, unit, text) -> Measure:
+    return Measure(code, name, unit, EXTERNAL, provider=SORTING_PROVIDER, text=text)
+
+
+def _survey(code, name, unit, text) -> Measure:
+    return Measure(code, name, unit, EXTERNAL, provider=SURVEY_PROVIDER, text=text)
 
 
 G, U, UP, ST = Quantity.GENERATED, Quantity.UTILISED, Quantity.UTILISED_PRIOR, Quantity.STORED
@@ -210,6 +228,76 @@ MEASURE_LIST: tuple[Measure, ...] = (
     ),
     _declared("gdp", _("地区生产总值"), "万元", "statistics.gdp"),
     _declared("zero_waste_cells", _("“无废城市细胞”数量"), "个", "statistics.zero_waste_cells"),
+    # household sorting (drops recorded on the platform: smart bins and guides' phones)
+    _sorting(
+        "sorting_households_total",
+        _("分类小区（村）常住户数"),
+        "户",
+        _("开展分类的有效小区（村）档案中的常住户数之和"),
+    ),
+    _sorting(
+        "sorting_households_registered",
+        _("分类登记住户数"),
+        "户",
+        _("截至年末已登记（一户一码）且有效的住户数"),
+    ),
+    _sorting(
+        "sorting_households_participating",
+        _("参与分类投放的住户数"),
+        "户",
+        _(
+            "年末前已登记的有效住户中，当年至少投放一次的户数（一户只计一次，计入其登记的小区（村））"
+        ),
+    ),
+    _sorting(
+        "sorting_drops_checked",
+        _("经检查的投放次数"),
+        "次",
+        _("当年经督导员检查（标记正确或错误）的投放次数，按小区日汇总"),
+    ),
+    _sorting(
+        "sorting_drops_correct",
+        _("检查为分类正确的投放次数"),
+        "次",
+        _("当年经督导员检查为分类正确的投放次数，按小区日汇总"),
+    ),
+    _sorting("sorting_kitchen_kg", _("厨余垃圾投放量"), "kg", _("当年分类投放的厨余垃圾重量之和")),
+    _sorting(
+        "sorting_recyclable_kg", _("可回收物投放量"), "kg", _("当年分类投放的可回收物重量之和")
+    ),
+    _sorting("sorting_total_kg", _("分类投放总量"), "kg", _("当年四类垃圾分类投放重量之和")),
+    # the public satisfaction survey (1-5 points per dimension and answer)
+    _survey("survey_responses", _("满意度调查答卷数"), "份", _("当年提交的满意度调查有效答卷数")),
+    _survey(
+        "survey_awareness_sum",
+        _("满意度调查认知度得分之和"),
+        "分",
+        _("当年满意度调查答卷中“认知度”一项的得分（1—5分）之和"),
+    ),
+    _survey(
+        "survey_participation_sum",
+        _("满意度调查参与度得分之和"),
+        "分",
+        _("当年满意度调查答卷中“参与度”一项的得分（1—5分）之和"),
+    ),
+    _survey(
+        "survey_satisfaction_sum",
+        _("满意度调查满意度得分之和"),
+        "分",
+        _("当年满意度调查答卷中“满意度”一项的得分（1—5分）之和"),
+    ),
+    _survey(
+        "survey_gain_sum",
+        _("满意度调查获得感得分之和"),
+        "分",
+        _("当年满意度调查答卷中“获得感”一项的得分（1—5分）之和"),
+    ),
+    _survey(
+        "survey_confidence_sum",
+        _("满意度调查信心度得分之和"),
+        "分",
+        _("当年满意度调查答卷中“信心度”一项的得分（1—5分）之和"),
+    ),
     # registry and calendar
     Measure("medical_sites_registered", _("平台登记的医疗机构数（当前）"), "个", REGISTRY),
     Measure("medical_sites_served", _("当年有医疗废物联单的医疗机构数"), "个", REGISTRY),
@@ -479,7 +567,40 @@ def _add_calendar(figures: YearFigures, tree: Tree, measures: list[Measure]) -> 
             figures.values[(measure.code, region_id)] = days
 
 
-ADDERS = {FLOW: _add_flows, DECLARED: _add_declared, REGISTRY: _add_registry}
+def _year_values(provider: str):
+    """The provider's ``year_values`` function, or ``None`` while the app is not installed."""
+    try:
+        module = import_module(provider)
+    except ImportError:
+        return None
+    return getattr(module, "year_values", None)
+
+
+def _add_external(figures: YearFigures, tree: Tree, measures: list[Measure]) -> None:
+    """Figures other apps compute from their records, per region (a town, a county): each
+    counts for its region and every region above it, like the flows. A region the app gives
+    no figure for has none (missing), not 0."""
+    by_provider: dict[str, set[str]] = defaultdict(set)
+    for measure in measures:
+        by_provider[measure.provider].add(measure.code)
+    for provider, codes in by_provider.items():
+        year_values = _year_values(provider)
+        if year_values is None:
+            continue
+        for (code, region_id), amount in year_values(figures.year).items():
+            if code not in codes or region_id not in tree.regions:
+                continue
+            for target in tree.ancestors(region_id):
+                figures.add(code, target, Decimal(amount), [EXTERNAL_SOURCES[provider]])
+
+
+EXTERNAL_SOURCES = {SORTING_PROVIDER: "sorting", SURVEY_PROVIDER: "survey"}
+ADDERS = {
+    FLOW: _add_flows,
+    DECLARED: _add_declared,
+    REGISTRY: _add_registry,
+    EXTERNAL: _add_external,
+}
 
 
 def evaluate_year(year: int, codes: Iterable[str] | None = None, tree: Tree | None = None):
@@ -576,4 +697,30 @@ def records_links(measure: Measure, year: int, region: Region, sources: set[str]
             _link(SiteKind(kind).label, path, {"kind": kind, "region": region.adcode})
             for kind in MEDICAL_SITES
         ]
+    if measure.kind == EXTERNAL:
+        return _external_links(measure, year, region)
     return []
+
+
+# external provider -> (url name of the page showing its figures, label, query of a year)
+EXTERNAL_PAGES = {
+    SORTING_PROVIDER: (
+        "sortmeasures:index",
+        _("生活垃圾分类指标"),
+        lambda year, region: {"region": region.adcode, "period": year},
+    ),
+    SURVEY_PROVIDER: (
+        "outreach:survey_results",
+        _("满意度调查结果"),
+        lambda year, region: {"year": year, "quarter": ""},
+    ),
+}
+
+
+def _external_links(measure: Measure, year: int, region: Region) -> list[dict]:
+    name, label, query = EXTERNAL_PAGES[measure.provider]
+    try:
+        path = reverse(name)
+    except NoReverseMatch:
+        return []
+    return [_link(label, path, query(year, region))]

@@ -179,6 +179,52 @@ def weidu_2021() -> None:
         {"resident_population": "20", "industrial_value_added": "500", "zero_waste_cells": "35"},
     )
     medical_sites(WEIDU, registered=4, served=3)
+    sorting_and_survey_2021()
+
+
+def sorting_and_survey_2021() -> None:
+    """Household sorting in a 魏都区 compound (4 households registered of 100; drops: kitchen
+    3 kg correct and 2 kg unchecked by the first, other 5 kg wrong by the second, recyclables
+    2 kg correct by the third) and two answers to the satisfaction survey in 魏都区."""
+    from wufei.outreach.models import SurveyResponse
+    from wufei.sorting.models import Community, Drop, Household
+    from wufei.sorting.rollup import rebuild
+
+    community = Community.objects.create(
+        kind="compound", name="指标测试小区", region=region(WEIDU_TOWN), households_total=100
+    )
+    homes = [
+        Household.objects.create(
+            community=community, code=f"C{community.pk:06d}{n:04d}", registered_on=date(YEAR, 1, 1)
+        )
+        for n in range(4)
+    ]
+    june = datetime(YEAR, 6, 1, 2, tzinfo=UTC)
+    for home, waste_class, kg, correct in [
+        (homes[0], "kitchen", "3", True),
+        (homes[0], "kitchen", "2", None),
+        (homes[1], "other", "5", False),
+        (homes[2], "recyclable", "2", True),
+    ]:
+        Drop.objects.create(
+            community=community,
+            household=home,
+            household_code=home.code,
+            source="guide",
+            waste_class=waste_class,
+            weight_kg=Decimal(kg),
+            correct=correct,
+            dropped_at=june,
+        )
+    rebuild()
+    dimensions = ("awareness", "participation", "satisfaction", "gain", "confidence")
+    for scores in [(4, 3, 5, 4, 5), (3, 4, 4, 3, 5)]:
+        SurveyResponse.objects.create(
+            region=region(WEIDU),
+            client_key="indicator-test",
+            submitted_at=june,
+            **dict(zip(dimensions, scores, strict=True)),
+        )
 
 
 def medical_manifest(site: Site, number: str, picked_up_at: datetime, state: str = "completed"):

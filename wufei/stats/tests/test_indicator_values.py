@@ -36,6 +36,10 @@ pytestmark = pytest.mark.django_db
 #   sludge: generated 800, harmless 200 + 100 + 100 + 300 = 700
 #   population 20 万人, industrial value added 500 万元, 35 zero-waste cells
 #   medical sites: 4 registered, 3 with a manifest in 2021
+#   household sorting: 4 households registered, 3 dropped; 3 drops checked, 2 correct;
+#     kitchen 3 + 2 = 5 kg of 3 + 2 + 5 + 2 = 12 kg
+#   survey: 2 answers, sums awareness 4 + 3 = 7, participation 3 + 4 = 7, satisfaction
+#     5 + 4 = 9, gain 4 + 3 = 7, confidence 5 + 5 = 10 (index = sum / answers * 20)
 EXPECTED = {
     "2019-16": "95",  # 190 / 200 * 100
     "2019-17": "92",  # 4600 / 5000 * 100
@@ -86,6 +90,14 @@ EXPECTED = {
     "common-medical-disposal": "96",  # 48 / 50 * 100
     "common-household-harmless": "93.3998",
     "common-sludge-harmless": "87.5",  # 700 / 800 * 100
+    "common-sorting-participation": "75",  # 3 / 4 * 100
+    "common-sorting-accuracy": "66.6667",  # 2 / 3 * 100 = 66.66666…
+    "common-kitchen-separation": "41.6667",  # 5 / 12 * 100 = 41.66666…
+    "common-public-satisfaction": "90",  # 9 / 2 * 20
+    "common-public-participation": "70",  # 7 / 2 * 20
+    "common-public-awareness": "70",
+    "common-public-gain": "70",
+    "common-public-confidence": "100",  # 10 / 2 * 20
 }
 
 
@@ -97,7 +109,7 @@ def test_the_catalogue_is_loaded_with_its_marks():
     counts = {
         c: Indicator.objects.filter(catalogue=c).count() for c in ("2019-trial", "2021", "common")
     }
-    assert counts == {"2019-trial": 7, "2021": 18, "common": 28}
+    assert counts == {"2019-trial": 7, "2021": 18, "common": 36}
     construction = Indicator.objects.get(code="2019-20")
     assert construction.mandatory == Mandatory.REQUIRED  # ★ in the source heading
     assert construction.confidence == Confidence.SECONDARY  # formula reconstructed
@@ -135,7 +147,7 @@ def test_catalogue_markers_are_read_as_documented():
 
 def test_reloading_the_catalogue_keeps_a_deactivation():
     Indicator.objects.filter(code="2019-17").update(is_active=False, name="x")
-    assert load_catalogue() == 53
+    assert load_catalogue() == 61
     reloaded = Indicator.objects.get(code="2019-17")
     assert (reloaded.name, reloaded.is_active) == ("秸秆综合利用率", False)
 
