@@ -43,6 +43,9 @@ class Event(models.Model):
     booked = models.PositiveIntegerField(_("已预约人数"), default=0, editable=False)
     booking_closes_at = models.DateTimeField(_("预约截止时间"))
     is_published = models.BooleanField(_("已发布"), default=True)
+    cancelled_at = models.DateTimeField(
+        _("取消时间"), null=True, blank=True, help_text=_("活动取消后不再发布，预约一并取消。")
+    )
 
     scope = Scope(region=("region",), party=("host",), public=Q(is_published=True))
 
