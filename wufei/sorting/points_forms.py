@@ -175,6 +175,9 @@ class DropFilterSet(df.FilterSet):
         label=_("仅未登记户码"), field_name="household", lookup_expr="isnull"
     )
     flagged = df.BooleanFilter(label=_("有异常标记"), method="by_flagged")
+    checked = df.BooleanFilter(
+        label=_("经督导员检查"), field_name="correct", lookup_expr="isnull", exclude=True
+    )
     dropped_from = DayFilter(label=_("投放日期自"))
     dropped_to = DayFilter(label=_("至"), upto=True)
     household = df.NumberFilter(label=_("住户"), widget=df.widgets.forms.HiddenInput)
@@ -189,6 +192,7 @@ class DropFilterSet(df.FilterSet):
             "source",
             "unmatched",
             "flagged",
+            "checked",
             "dropped_from",
             "dropped_to",
             "household",
@@ -198,7 +202,8 @@ class DropFilterSet(df.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         actor = getattr(request, "user", None)
         rows = selectors.community_choices(actor=actor).order_by("name")[:500]
-        self.filters["community"].extra["choices"] = [(c.pk, c.name) for c in rows]
+        # On the field, not in ``extra`` (see registry_forms.ActorFilterSet).
+        self.filters["community"].field.choices = [(c.pk, c.name) for c in rows]
 
     def by_flagged(self, queryset, name, value):
         if value is None:

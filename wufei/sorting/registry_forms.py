@@ -59,7 +59,10 @@ class ActorFilterSet(df.FilterSet):
         street = self.filters.get("street")
         if street is not None:
             actor = getattr(request, "user", None)
-            street.extra["choices"] = [(r.adcode, r.name) for r in selectors.streets(actor=actor)]
+            # On the filter's own form field, not in ``extra``: once a field has been built on
+            # the class's base filter (drf-spectacular does so generating the schema), every
+            # filter set deep-copies it, choices and all, and ``extra`` is no longer read.
+            street.field.choices = [(r.adcode, r.name) for r in selectors.streets(actor=actor)]
 
 
 class CommunityFilterSet(ActorFilterSet):
@@ -120,6 +123,9 @@ class CheckFilterSet(ActorFilterSet):
     region = RegionFilter("station__region", label=_("县（市、区）"))
     street = StreetFilter("station__region")
     station = df.NumberFilter(label=_("投放点"), widget=df.widgets.forms.HiddenInput)
+    community = df.NumberFilter(
+        label=_("小区（村）"), field_name="station__community", widget=df.widgets.forms.HiddenInput
+    )
     guide = df.NumberFilter(label=_("督导员"), widget=df.widgets.forms.HiddenInput)
     overflowing = df.BooleanFilter(label=_("满溢"))
     mixed = df.BooleanFilter(label=_("混投混放"))
@@ -135,6 +141,7 @@ class CheckFilterSet(ActorFilterSet):
             "region",
             "street",
             "station",
+            "community",
             "guide",
             "overflowing",
             "mixed",

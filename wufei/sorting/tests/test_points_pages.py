@@ -8,9 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.urls import include, path
 from django.utils import timezone
-from rest_framework.routers import SimpleRouter
 from rest_framework.test import APIClient
 
 from wufei.iot.models import Threshold
@@ -24,19 +22,10 @@ from wufei.sorting.models import (
     PointsEntry,
     PointsRule,
 )
-from wufei.sorting.points_api import ROUTES
+from wufei.sorting.points_forms import DropFilterSet
 from wufei.sorting.tests.test_points_world import build, deposit
 
-_router = SimpleRouter()
-for _prefix, _viewset in ROUTES:
-    _router.register(_prefix, _viewset, basename=_prefix)
-# The lead mounts these in wufei/urls.py; the tests mount them here, ahead of the site's own.
-urlpatterns = [
-    path("api/v1/", include(_router.urls)),
-    path("sorting/points/", include("wufei.sorting.points_urls")),
-    path("", include("wufei.urls")),
-]
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -148,6 +137,19 @@ def test_drop_list_filters_and_lineage_to_the_iot_deposit(client, world):
     login(client, world.users["other_guide"])
     assert client.get("/sorting/points/drops/").context["paginator"].count == 0
     assert client.get(f"/sorting/points/drops/{drop.pk}/").status_code == 404
+
+
+def test_the_community_filter_still_works_once_the_class_field_is_built(client, world):
+    """Building the form field of the class-level filter (drf-spectacular does, generating the
+    schema) must not freeze its empty choices into every drop list's filter set."""
+    built = DropFilterSet.base_filters["community"].field
+    assert not [value for value, _label in built.choices if value]  # the class offers none
+    deposit(world, world.households[0].code, "kitchen", "1", timezone.now() - timedelta(hours=1))
+    absorb.absorb_deposits()
+    login(client, world.users["county"])
+    for community, count in ((world.a, 1), (world.b, 0)):
+        listing = client.get(f"/sorting/points/drops/?community={community.pk}")
+        assert listing.context["paginator"].count == count
 
 
 def test_the_ledger_shows_the_balance_check_and_an_official_corrects_a_line(client, world):
