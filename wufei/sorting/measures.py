@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -597,13 +597,6 @@ def rank(counts: dict[int, Counts], code: str) -> list[Ranked]:
 # --- lineage --------------------------------------------------------------------------------------
 
 
-def _url(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
-
-
 LINEAGE_LISTS: dict[str, tuple[str, Any, dict[str, str]]] = {
     # kind -> (url name, label, extra filters)
     HOUSEHOLDS: ("sorting:household_list", gettext_lazy("住户名册"), {"is_active": "true"}),
@@ -631,9 +624,7 @@ def lineage(measure: SortingMeasure, area: Area, period: Period) -> list[dict]:
     links = []
     for kind in measure.lineage:
         name, label, extra = LINEAGE_LISTS[kind]
-        path = _url(name)
-        if path is None:
-            continue
+        path = reverse(name)
         query = dict(area.query())
         if kind == CHECKS:
             query["checked_from"] = period.start.isoformat()

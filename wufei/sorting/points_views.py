@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,12 +70,9 @@ def _url(name: str, *args) -> str:
     return reverse(f"points:{name}", args=args)
 
 
-def register_url() -> str | None:
-    """Where an unknown code is registered (the registry's page), if it is installed."""
-    try:
-        return reverse("sorting:household_add")
-    except NoReverseMatch:
-        return None
+def register_url() -> str:
+    """Where an unknown code is registered (the registry's page)."""
+    return reverse("sorting:household_add")
 
 
 def _local(moment) -> str:

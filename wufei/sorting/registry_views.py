@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -98,12 +98,9 @@ def _link(name: str, attribute: str = "pk"):
     return url
 
 
-def optional_url(name: str, *args) -> str | None:
-    """The url of a page another module provides, or None until it exists."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
+def optional_url(name: str, *args) -> str:
+    """The url of a page another sorting module provides."""
+    return reverse(name, args=args)
 
 
 def ledger_url(household: Household) -> str | None:

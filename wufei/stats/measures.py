@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from importlib import import_module
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -33,8 +32,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from wufei.outreach.survey import year_values as survey_year_values
 from wufei.registry.choices import RegionLevel, SiteKind
 from wufei.registry.models import Region, Site, WasteStream
+from wufei.sorting.measures import year_values as sorting_year_values
 from wufei.stats.basis import counted_months
 from wufei.stats.choices import COUNTED_STATUSES, Quantity, Source
 from wufei.stats.models import DeclarationLine
@@ -568,12 +569,8 @@ def _add_calendar(figures: YearFigures, tree: Tree, measures: list[Measure]) -> 
 
 
 def _year_values(provider: str):
-    """The provider's ``year_values`` function, or ``None`` while the app is not installed."""
-    try:
-        module = import_module(provider)
-    except ImportError:
-        return None
-    return getattr(module, "year_values", None)
+    """The provider's ``year_values(year)``: sorting's measures or the survey's sums."""
+    return {SORTING_PROVIDER: sorting_year_values, SURVEY_PROVIDER: survey_year_values}[provider]
 
 
 def _add_external(figures: YearFigures, tree: Tree, measures: list[Measure]) -> None:
@@ -585,8 +582,6 @@ def _add_external(figures: YearFigures, tree: Tree, measures: list[Measure]) -> 
         by_provider[measure.provider].add(measure.code)
     for provider, codes in by_provider.items():
         year_values = _year_values(provider)
-        if year_values is None:
-            continue
         for (code, region_id), amount in year_values(figures.year).items():
             if code not in codes or region_id not in tree.regions:
                 continue
@@ -719,8 +714,4 @@ EXTERNAL_PAGES = {
 
 def _external_links(measure: Measure, year: int, region: Region) -> list[dict]:
     name, label, query = EXTERNAL_PAGES[measure.provider]
-    try:
-        path = reverse(name)
-    except NoReverseMatch:
-        return []
-    return [_link(label, path, query(year, region))]
+    return [_link(label, reverse(name), query(year, region))]

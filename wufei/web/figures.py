@@ -21,7 +21,7 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -109,13 +109,7 @@ def facilities() -> tuple[int, list[tuple[str, int]]]:
 
 
 def links() -> list[tuple[str, str]]:
-    out = []
-    for name, label in LINKS:
-        try:
-            out.append((reverse(name), str(label)))
-        except NoReverseMatch:
-            continue
-    return out
+    return [(reverse(name), str(label)) for name, label in LINKS]
 
 
 def figures_data(today: dt.date) -> dict:

@@ -15,12 +15,11 @@ from django.urls import reverse
 
 from wufei.cases.models import Report, StageLimit
 from wufei.cases.tests.test_report_human_check import solve
-from wufei.cases.tests.test_report_urls import URLS
 from wufei.registry.models import Region
 from wufei.registry.tests.reference import ensure_reference_data
 from wufei.web.tests.world import PASSWORD, build_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), URLS]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -16,11 +17,10 @@ from wufei.cases import reports
 from wufei.cases.human_check import client_key
 from wufei.cases.models import Report, ReportStage, StageLimit
 from wufei.cases.tests.test_report_human_check import solve
-from wufei.cases.tests.test_report_urls import URLS
 from wufei.cases.tests.world import photo
 from wufei.manifests.tests.world import user
 
-pytestmark = [pytest.mark.django_db, URLS]
+pytestmark = pytest.mark.django_db
 
 NEW, LOOKUP = "/public/reports/new/", "/public/reports/"
 QUESTION = re.compile(r"data-question>([^<]+)<")
@@ -265,3 +265,16 @@ def test_the_stage_limits_page(client, world):
     )
     assert done.status_code == 302
     assert StageLimit.objects.get(stage="received").hours == 12
+
+
+def test_the_report_addresses():
+    assert reverse("report-public:new") == "/public/reports/new/"
+    assert reverse("report-public:lookup") == "/public/reports/"
+    assert reverse("report-public:follow", args=["ABCDEFGHJK"]) == "/public/reports/ABCDEFGHJK/"
+    assert reverse("reports:list") == "/cases/reports/"
+    assert reverse("reports:detail", args=[7]) == "/cases/reports/7/"
+    assert reverse("reports:limits") == "/cases/reports/limits/"
+    assert reverse("cases/reports-list") == "/api/v1/cases/reports/"
+    assert (
+        reverse("cases/reports-detail", args=["ABCDEFGHJK"]) == "/api/v1/cases/reports/ABCDEFGHJK/"
+    )

@@ -12,7 +12,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import require
 from wufei.core.errors import Invalid, NotFound
 from wufei.core.models import ChangeLog
 from wufei.outreach import services
@@ -99,11 +98,10 @@ def test_random_bookings_and_cancellations_keep_the_count(town: Town, capacity, 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_threads_racing_for_the_last_places_on_postgresql():
-    require(
-        connection.vendor == "postgresql",
-        "PostgreSQL",
-        "set WUFEI_DATABASE_URL=postgres://… to race bookings on a database with row locks",
-    )
+    if connection.vendor != "postgresql":
+        # Not a missing service: SQLite has no row locks to race. The suite's PostgreSQL leg
+        # (WUFEI_DATABASE_URL=postgres://…, always run by CI) runs this test.
+        pytest.skip("a race for row locks: runs when the suite runs on PostgreSQL")
     from wufei.registry.tests.reference import ensure_reference_data
 
     ensure_reference_data()

@@ -12,11 +12,7 @@ from wufei.outreach.models import Booking, BookingStatus, SurveyResponse
 from wufei.outreach.tests.conftest import build_town
 from wufei.registry.tests.reference import ensure_reference_data
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("wufei.outreach.tests.urls"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -16,7 +16,7 @@ from wufei.outreach import services
 from wufei.outreach.models import Booking, BookingStatus, Event, EventKind, SurveyResponse
 from wufei.outreach.tests.conftest import Town, new_key
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("wufei.outreach.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 QUESTION = re.compile(r"(\d+) (加|减) (\d+) 等于几")
 TOKEN = re.compile(r'name="human_token" value="([^"]+)"')

@@ -7,11 +7,7 @@ from django.urls import reverse
 from wufei.sorting.models import SortingItem
 from wufei.sorting.reference import load_reference
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("wufei.sorting.tests.test_lookup_pages"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 WIDTH = 360

@@ -1,32 +1,16 @@
-"""Pages of the sorting lookup: the public guide (no account) and the officials' dictionary.
-
-Until the lead mounts them in ``wufei/urls.py`` these tests mount the two URL modules (and
-the API routes) on top of the project's URLs, at the paths the contract gives."""
+"""Pages of the sorting lookup: the public guide (no account) and the officials' dictionary."""
 
 from __future__ import annotations
 
 import pytest
-from django.urls import include, path, reverse
-from rest_framework.routers import DefaultRouter
+from django.urls import reverse
 
-from wufei import urls as project_urls
 from wufei.accounts.tests.factories import UserFactory
 from wufei.core.models import ChangeLog
 from wufei.registry.models import Region
-from wufei.sorting.lookup_api import ROUTES
 from wufei.sorting.models import SortingItem
 
-_router = DefaultRouter()
-for _prefix, _viewset in ROUTES:
-    _router.register(_prefix, _viewset, basename=_prefix)
-urlpatterns = [
-    path("sorting/lookup/", include("wufei.sorting.lookup_urls")),
-    path("public/sorting/", include("wufei.sorting.lookup_public_urls")),
-    path("api/v1/", include(_router.urls)),
-    *project_urls.urlpatterns,
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

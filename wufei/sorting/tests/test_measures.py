@@ -27,8 +27,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.http import HttpResponse
-from django.urls import include, path
 
 from wufei.registry.models import Region
 from wufei.sorting import measures
@@ -306,31 +304,38 @@ def test_year_values_for_the_stats_engine(jia):
     ]
 
 
-def _list(request):
-    return HttpResponse("")
-
-
-# the lists the lineage links to, as the sorting apps name them
-urlpatterns = [
-    path("d/", include(([path("", _list, name="drop_list")], "points"))),
-    path("h/", include(([path("", _list, name="household_list")], "sorting"))),
-]
-
-
-def test_lineage_links_are_filtered_to_the_area_and_period(jia, settings):
-    settings.ROOT_URLCONF = __name__
+def test_lineage_links_are_filtered_to_the_area_and_period(jia):
     links = measures.lineage(measures.MEASURES["participation_rate"], area_of(jia), MARCH)
     assert [link["url"] for link in links] == [
-        f"/h/?community={jia.pk}&is_active=true",
-        f"/d/?community={jia.pk}&dropped_from=2024-03-01&dropped_to=2024-03-31",
+        f"/sorting/households/?community={jia.pk}&is_active=true",
+        f"/sorting/points/drops/?community={jia.pk}&dropped_from=2024-03-01&dropped_to=2024-03-31",
     ]
     [link] = measures.lineage(measures.MEASURES["accuracy_rate"], Area(region(COUNTY)), MARCH)
     assert link == {
         "label": "已检查的投放记录",
-        "url": "/d/?region=411002&dropped_from=2024-03-01&dropped_to=2024-03-31&checked=true",
+        "url": "/sorting/points/drops/?region=411002&dropped_from=2024-03-01&dropped_to=2024-03-31"
+        "&checked=true",
     }
-    # a list that is not installed is left out
-    assert measures.lineage(measures.MEASURES["station_check_score"], area_of(jia), MARCH) == []
+    [link] = measures.lineage(measures.MEASURES["station_check_score"], area_of(jia), MARCH)
+    assert link == {
+        "label": "投放点检查记录",
+        "url": f"/sorting/checks/?community={jia.pk}&checked_from=2024-03-01&checked_to=2024-03-31",
+    }
+
+
+def test_following_a_lineage_link_lists_exactly_the_rows_behind_the_figure(jia, client):
+    """The accuracy's link lists the 4 checked drops of March (not the 8 drops of the
+    compound); the station check score's link lists March's 2 checks of this compound only."""
+    from wufei.accounts.models import User
+
+    build_yi()  # another compound of the same street, with a checked drop and a check
+    check(Community.objects.get(name="乙小区"), 70, "2024-03-03 08:00")
+    official = User.objects.create_user(username="city-lineage", password="x", role="city")
+    client.force_login(official)
+    [drops] = measures.lineage(measures.MEASURES["accuracy_rate"], area_of(jia), MARCH)
+    assert client.get(drops["url"]).context["paginator"].count == 4
+    [checks] = measures.lineage(measures.MEASURES["station_check_score"], area_of(jia), MARCH)
+    assert client.get(checks["url"]).context["paginator"].count == 2
 
 
 @pytest.mark.parametrize(

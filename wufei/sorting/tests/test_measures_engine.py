@@ -10,8 +10,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.http import HttpResponse
-from django.urls import include, path
 
 from wufei.outreach.models import SurveyResponse
 from wufei.plan.bulletins import section_data
@@ -98,19 +96,13 @@ def test_the_sorting_and_survey_indicators_are_computed(communities):
     assert value("common-public-satisfaction", "411000") == Decimal("66.6667")
 
 
-def _page(request):
-    return HttpResponse("")
-
-
-urlpatterns = [path("m/", include(([path("", _page, name="index")], "sortmeasures")))]
-
-
-def test_the_lineage_of_a_sorting_measure_is_the_figures_page(communities, settings):
-    settings.ROOT_URLCONF = __name__
+def test_the_lineage_of_a_sorting_measure_is_the_figures_page(communities):
     links = records_links(MEASURES["sorting_total_kg"], 2024, region("411002"), {"sorting"})
-    assert links == [{"label": "生活垃圾分类指标", "url": "/m/?region=411002&period=2024"}]
-    # the survey results page is not in this url configuration: no link, no error
-    assert records_links(MEASURES["survey_responses"], 2024, region("411002"), set()) == []
+    assert links == [
+        {"label": "生活垃圾分类指标", "url": "/sorting/measures/?region=411002&period=2024"}
+    ]
+    links = records_links(MEASURES["survey_responses"], 2024, region("411002"), set())
+    assert links == [{"label": "满意度调查结果", "url": "/outreach/survey/?year=2024&quarter="}]
 
 
 def test_the_bulletin_section_reports_each_county(communities):

@@ -6,11 +6,9 @@ import io
 import re
 
 import pytest
-from django.urls import include, path
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from wufei import urls as project
 from wufei.accounts.tests.factories import UserFactory
 from wufei.registry.tests.factories import PartyFactory
 from wufei.sorting.models import AssessmentScheme, CommunityScore
@@ -21,26 +19,8 @@ from wufei.sorting.tests.test_measures import build_jia, build_yi, region
 pytestmark = pytest.mark.django_db
 
 
-def _mounted(namespace: str) -> bool:
-    return any(getattr(p, "namespace", None) == namespace for p in project.urlpatterns)
-
-
-# the project's urls, with this app's pages where the lead has not mounted them yet
-urlpatterns = [
-    *(
-        []
-        if _mounted("sortmeasures")
-        else [path("sorting/measures/", include("wufei.sorting.measure_urls"))]
-    ),
-    *project.urlpatterns,
-]
 PAGE = "/sorting/measures/"
 ASSESSMENT = "/sorting/measures/assessment/"
-
-
-@pytest.fixture(autouse=True)
-def _urls(settings):
-    settings.ROOT_URLCONF = __name__
 
 
 @pytest.fixture

@@ -11,18 +11,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
 from django.utils import timezone
 
-import wufei.urls
 from wufei.sorting import registry_services as services
 from wufei.sorting.models import Attendance, Community, Household, Shift, ShiftStatus, Station
 from wufei.sorting.tests.test_registry_world import PNG, module_world
 
-# The lead mounts the pages in wufei/urls.py; until then this module mounts them itself.
-urlpatterns = [path("sorting/", include("wufei.sorting.registry_urls")), *wufei.urls.urlpatterns]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,4 @@
-"""Container pages and API: register, pack, unpack, transform, scoped lists, label sheets.
-
-The URLs are mounted here (``urls`` fixture) as the project will mount them: the pages at
-/trace/containers/ (namespace "containers"), the API routes under /api/v1/.
-"""
+"""Container pages and API: register, pack, unpack, transform, scoped lists, label sheets."""
 
 from __future__ import annotations
 
@@ -11,35 +7,18 @@ from decimal import Decimal
 
 import pytest
 import segno
-from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 from rest_framework.test import APIClient
 
 from wufei.manifests.choices import State
 from wufei.manifests.tests.world import HW_CODE, hazardous_world, run_to
 from wufei.trace import codes, labels, ledger
 from wufei.trace.choices import ContainerState, EventKind
-from wufei.trace.container_api import ROUTES
 from wufei.trace.models import Container, LedgerEvent
-from wufei.urls import urlpatterns as project_urls
 
 pytestmark = pytest.mark.django_db
 
-_router = DefaultRouter()
-for _prefix, _viewset in ROUTES:
-    _router.register(_prefix, _viewset, basename=_prefix)
-urlpatterns = [
-    path("api/v1/", include(_router.urls)),
-    path("trace/containers/", include("wufei.trace.container_urls")),
-    *project_urls,
-]
 API = "/api/v1/containers/"
 PAGES = "/trace/containers/"
-
-
-@pytest.fixture(autouse=True)
-def urls(settings):
-    settings.ROOT_URLCONF = __name__
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
-from django.urls import include, path
 from django.utils import timezone
 
-from wufei import urls as project
 from wufei.registry.models import Facility, Region
 from wufei.registry.tests.factories import FacilityFactory
 from wufei.sorting.models import Community, Drop, Household
@@ -24,21 +22,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PHONE = {"width": 360, "height": 740}
 
 
-def _mounted(namespace: str) -> bool:
-    return any(getattr(p, "namespace", None) == namespace for p in project.urlpatterns)
-
-
-# the project's urls, with the open figures where the lead has not mounted them yet
-urlpatterns = [
-    *([] if _mounted("figures") else [path("public/figures/", include("wufei.web.figures_urls"))]),
-    *project.urlpatterns,
-]
 PAGE = "/public/figures/"
 
 
 @pytest.fixture(autouse=True)
-def _urls(settings):
-    settings.ROOT_URLCONF = __name__
+def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
