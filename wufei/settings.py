@@ -25,6 +25,9 @@ SECRET_KEY = os.environ.get(
 )
 ALLOWED_HOSTS = os.environ.get("WUFEI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("WUFEI_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Reverse proxies whose X-Forwarded-For is believed (the public pages' rate limits key on the
+# client address; behind an untrusted proxy every resident would share one limit).
+TRUSTED_PROXIES = [p for p in os.environ.get("WUFEI_TRUSTED_PROXIES", "").split(",") if p]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -197,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "ManifestStateEnum": "wufei.manifests.choices.State",
         "AlertSeverityEnum": "wufei.alerts.choices.Severity",
         "FindingSeverityEnum": "wufei.cases.models.Severity",
+        "ReportKindEnum": "wufei.cases.models.ReportKind",
         "QuarantineStatusEnum": "wufei.iot.choices.QuarantineStatus",
         "InspectionStatusEnum": "wufei.cases.models.InspectionStatus",
         "OrderStatusEnum": "wufei.cases.models.OrderStatus",

@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from wufei.accounts.choices import Action, Role
 from wufei.accounts.scoping import may, role_of
 from wufei.alerts.models import Alert
-from wufei.cases.models import Campaign, DumpSite, Inspection, RectificationOrder
+from wufei.cases.models import Campaign, DumpSite, Inspection, RectificationOrder, Report
 from wufei.iot.models import Deposit, GpsFix, QuarantinedMessage, WeighTicket
 from wufei.manifests.models import Manifest
+from wufei.outreach.models import Event, SurveyResponse
 from wufei.plan.models import (
     Bulletin,
     CreditScore,
@@ -21,8 +22,28 @@ from wufei.plan.models import (
 )
 from wufei.registry import models as registry
 from wufei.routing.models import PlannedRoute, RoutePlan
+from wufei.sorting.measure_selectors import may_view_measures
+from wufei.sorting.models import (
+    Community,
+    Drop,
+    Flag,
+    Guide,
+    Household,
+    Shift,
+    SortingItem,
+    Station,
+    StationCheck,
+    Training,
+)
+from wufei.sorting.points_selectors import may_record_drops, may_redeem
 from wufei.stats.models import Declaration, Indicator, RollupMonth
 from wufei.trace.models import Container
+
+
+def staff(model):
+    """Signed-in accounts that may view ``model`` (the public has its own page for it)."""
+    return lambda actor: role_of(actor) != Role.PUBLIC and may(actor, Action.VIEW, model)
+
 
 SECTIONS = (
     (
@@ -72,6 +93,35 @@ SECTIONS = (
         ),
     ),
     (
+        _("生活垃圾分类"),
+        (
+            ("sortmeasures:index", _("分类指标"), may_view_measures),
+            ("sortmeasures:assessment", _("以奖代补考核"), may_view_measures),
+            ("points:drop_new", _("登记投放"), may_record_drops),
+            ("points:drop_list", _("投放记录"), Drop),
+            ("points:redemption_new", _("积分兑换"), may_redeem),
+            ("points:flag_list", _("异常投放核查"), Flag),
+            ("points:rule_list", _("积分规则"), staff(Drop)),
+            ("sorting:community_list", _("分类小区（村）"), Community),
+            ("sorting:household_list", _("住户"), Household),
+            ("sorting:station_list", _("投放点"), Station),
+            ("sorting:guide_list", _("督导员"), Guide),
+            ("sorting:shift_list", _("排班"), Shift),
+            ("sorting:check_list", _("投放点检查"), StationCheck),
+            ("sorting:training_list", _("督导员培训"), Training),
+            ("lookup:item_list", _("分类查询词库"), staff(SortingItem)),
+        ),
+    ),
+    (
+        _("群众参与"),
+        (
+            ("reports:list", _("群众举报"), Report),
+            ("reports:limits", _("举报办理时限"), Report),
+            ("outreach:event_list", _("宣传教育活动"), staff(Event)),
+            ("outreach:survey_results", _("满意度调查"), SurveyResponse),
+        ),
+    ),
+    (
         _("督查执法"),
         (
             ("cases:campaign_list", _("督查行动"), Campaign),
@@ -103,6 +153,14 @@ SECTIONS = (
 )
 
 
+def _visible(actor, model) -> bool:
+    """An entry names the model whose rows it lists, or a predicate for pages that are not a
+    model's list (figures officials alone see)."""
+    if isinstance(model, type):
+        return may(actor, Action.VIEW, model)
+    return model(actor)
+
+
 def _active(url: str, path: str) -> bool:
     return bool(path) and path.startswith(url)
 
@@ -119,7 +177,7 @@ def menu_for(actor, path: str = "") -> list[dict]:
     for title, entries in SECTIONS:
         items = []
         for name, label, model in entries:
-            if may(actor, Action.VIEW, model):
+            if _visible(actor, model):
                 url = reverse(name)
                 items.append({"label": label, "url": url, "active": _active(url, path)})
         if items:
