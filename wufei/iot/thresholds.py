@@ -229,7 +229,8 @@ def may_set_thresholds(actor) -> bool:
     return False
 
 
-def _parse(spec: Spec, value) -> Decimal:
+def parse_value(spec: Spec, value) -> Decimal:
+    """``value`` as a number within the spec's bounds, or Invalid with a stable code."""
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -278,7 +279,7 @@ def threshold_set(*, actor, key: str, value) -> Threshold:
     if not may_set_thresholds(actor):
         raise NotPermitted(_("只有生态环境、城市管理部门的管理人员可以修改预警阈值。"))
     spec = _spec_of(key)
-    number = _parse(spec, value)
+    number = parse_value(spec, value)
     with transaction.atomic():
         Threshold.objects.select_for_update().filter(key=key).first()
         _check_consistent(key, number, Thresholds.load())

@@ -18,15 +18,14 @@ value; a key without a row takes the default below), so a change applies from th
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,7 +36,7 @@ from wufei.core.errors import FieldError, Invalid, NotFound, NotPermitted
 from wufei.core.services import log_change
 from wufei.iot.choices import WasteClass
 from wufei.iot.models import Threshold
-from wufei.iot.thresholds import Spec, may_set_thresholds
+from wufei.iot.thresholds import Spec, may_set_thresholds, parse_value
 from wufei.sorting import points
 from wufei.sorting.models import Drop, Flag, FlagKind, FlagStatus, Guide
 from wufei.sorting.points import _day_start, local_day
@@ -189,24 +188,7 @@ def limit_set(*, actor, key: str, value) -> Threshold:
     spec = SPEC_BY_KEY.get(key)
     if spec is None:
         raise Invalid([FieldError("key", "unknown_threshold", _("没有这个阈值参数。"))])
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        number = Decimal("NaN")
-    if not number.is_finite():
-        raise Invalid([FieldError("value", "invalid_number", _("请输入数字。"))])
-    if not spec.min <= number <= spec.max:
-        raise Invalid(
-            [
-                FieldError(
-                    "value",
-                    "out_of_range",
-                    _("%(label)s须在 %(min)s 至 %(max)s %(unit)s之间。")
-                    % {"label": spec.label, "min": spec.min, "max": spec.max, "unit": spec.unit},
-                )
-            ]
-        )
-    number = number.quantize(Decimal("0.001"))
+    number = parse_value(spec, value)
     with transaction.atomic():
         row, _created = Threshold.objects.update_or_create(
             key=key, defaults={"value": number, "updated_at": timezone.now(), "updated_by": actor}
@@ -227,9 +209,9 @@ class Found:
     detail: str
 
 
-# (id, household_id, waste_class, weight_kg, dropped_at, guide_id)
-Row = tuple[int, int | None, str, Decimal, datetime, int | None]
-COLUMNS = ("pk", "household_id", "waste_class", "weight_kg", "dropped_at", "guide_id")
+# (id, household_id, waste_class, weight_kg, dropped_at, guide_id, local day of dropped_at)
+Row = tuple[int, int | None, str, Decimal, datetime, int | None, date]
+COLUMNS = ("pk", "household_id", "waste_class", "weight_kg", "moment", "guide_id")
 
 
 def _weight_detail(row: Row, limits: Limits) -> str | None:
@@ -249,10 +231,11 @@ def evaluate(rows: Sequence[Row], limits: Limits, guide_names: dict[int, str]) -
     last_of_class: dict[str, Row] = {}
     day_total: dict = defaultdict(Decimal)
     by_guide: dict[int, deque] = defaultdict(deque)
+    rapid, max_kg, max_day_kg = limits.rapid, limits.max_kg, limits.max_day_kg
     for row in rows:
-        drop_id, household_id, waste_class, weight, at, guide_id = row
+        drop_id, household_id, waste_class, weight, at, guide_id, day = row
         previous = last_of_class.get(waste_class)
-        if previous is not None and at - previous[4] < limits.rapid:
+        if previous is not None and at - previous[4] < rapid:
             detail = _("距该户上一次投放%(cls)s仅 %(min)s 分钟（%(prev)s）。") % {
                 "cls": WasteClass(waste_class).label,
                 "min": int((at - previous[4]).total_seconds() // 60),
@@ -261,15 +244,17 @@ def evaluate(rows: Sequence[Row], limits: Limits, guide_names: dict[int, str]) -
             found.append(Found(FlagKind.RAPID_REPEAT, drop_id, household_id, guide_id, detail))
         last_of_class[waste_class] = row
 
-        day = local_day(at)
-        day_total[day] += weight
-        weight_detail = _weight_detail(row, limits)
-        if weight_detail is None and day_total[day] > limits.max_day_kg:
+        total = day_total[day] = day_total[day] + weight
+        maximum = max_kg.get(waste_class)
+        weight_detail = None
+        if maximum is not None and weight > maximum:
+            weight_detail = _weight_detail(row, limits)
+        elif total > max_day_kg:
             weight_detail = _(
                 "该户当日累计投放 %(t)s 千克，超过每户每日合理上限 %(max)s 千克。"
             ) % {
-                "t": day_total[day],
-                "max": plain_number(limits.max_day_kg),
+                "t": total,
+                "max": plain_number(max_day_kg),
             }
         if weight_detail is not None:
             found.append(
@@ -326,12 +311,27 @@ def _guide_names() -> dict[int, str]:
     return dict(Guide.objects.values_list("pk", "name"))
 
 
+class _Reader:
+    """Drops as ``Row`` tuples, read raw (``points.stream``) and converted here."""
+
+    def __init__(self):
+        self.moments = points.Moments()
+        self.weights = points.Decimals(Drop, "weight_kg")
+
+    def rows(self, queryset: QuerySet) -> Iterator[Row]:
+        moment, day, weight = self.moments.moment, self.moments.day, self.weights
+        values = queryset.annotate(moment=points.db_moment("dropped_at")).values_list(*COLUMNS)
+        for pk, household_id, waste_class, kg, at, guide_id in points.stream(values):
+            yield (pk, household_id, waste_class, weight(kg), moment(at), guide_id, day(at))
+
+
 def _check_households(
     targets: dict[int, tuple[datetime, datetime]], limits: Limits, now: datetime
 ) -> int:
     """Evaluate each household's drops around its target times; ``targets`` maps a household
     to the (earliest, latest) time of its new drops."""
     names = _guide_names()
+    reader = _Reader()
     total = 0
     ids = sorted(targets)
     for index in range(0, len(ids), CHUNK_HOUSEHOLDS):
@@ -344,27 +344,18 @@ def _check_households(
         # everything from that day on, and as far forward as a new drop's effect reaches.
         full_from = _day_start(local_day(first - limits.rapid))
         end = _day_start(local_day(last + limits.reach) + timedelta(days=1))
-        mine = Drop.objects.filter(household_id__in=chunk).order_by(
-            "household_id", "dropped_at", "pk"
-        )
-        streams = [
-            mine.filter(dropped_at__gte=full_from, dropped_at__lt=end)
-            .values_list(*COLUMNS)
-            .iterator(chunk_size=5000)
-        ]
+        window = Q(dropped_at__gte=full_from, dropped_at__lt=end)
         guide_from = first - limits.guide_window
         if guide_from < full_from:
-            streams.append(
-                mine.filter(
-                    guide__isnull=False, dropped_at__gte=guide_from, dropped_at__lt=full_from
-                )
-                .values_list(*COLUMNS)
-                .iterator(chunk_size=5000)
-            )
-        rows = heapq.merge(*streams, key=lambda r: (r[1], r[4], r[0]))
+            window |= Q(guide__isnull=False, dropped_at__gte=guide_from, dropped_at__lt=full_from)
+        mine = (
+            Drop.objects.filter(household_id__in=chunk)
+            .filter(window)
+            .order_by("household_id", "dropped_at", "pk")
+        )
         found: list[Found] = []
         group: list[Row] = []
-        for row in rows:
+        for row in reader.rows(mine):
             if group and group[-1][1] != row[1]:
                 found += evaluate(group, limits, names)
                 group = []
@@ -380,17 +371,25 @@ def check(drops: QuerySet, *, now: datetime | None = None) -> int:
     affect; returns the number of new flags."""
     now = now or timezone.now()
     limits = Limits.load()
-    targets: dict[int, tuple[datetime, datetime]] = {}
+    reader = _Reader()
     lone: list[Found] = []
-    for row in drops.order_by().values_list(*COLUMNS).iterator(chunk_size=5000):
-        household_id, at = row[1], row[4]
-        if household_id is None:  # not matched yet: only its own weight can be judged
-            detail = _weight_detail(row, limits)
-            if detail is not None:
-                lone.append(Found(FlagKind.IMPLAUSIBLE_WEIGHT, row[0], None, row[5], detail))
-            continue
-        first, last = targets.get(household_id, (at, at))
-        targets[household_id] = (min(first, at), max(last, at))
+    # Not matched yet: only its own weight can be judged.
+    for row in reader.rows(drops.filter(household__isnull=True).order_by()):
+        detail = _weight_detail(row, limits)
+        if detail is not None:
+            lone.append(Found(FlagKind.IMPLAUSIBLE_WEIGHT, row[0], None, row[5], detail))
+    spans = (
+        drops.filter(household__isnull=False)
+        .order_by()
+        .values("household_id")
+        .annotate(first=Min("dropped_at"), last=Max("dropped_at"))
+        .values_list("household_id", "first", "last")
+    )
+    moment = reader.moments.moment
+    targets = {
+        household_id: (moment(first), moment(last))
+        for household_id, first, last in points.stream(spans)
+    }
     return _write(lone, now) + _check_households(targets, limits, now)
 
 

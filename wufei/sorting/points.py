@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from functools import cached_property
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,8 +55,12 @@ from wufei.sorting.models import (
 
 CHUNK_HOUSEHOLDS = 2000  # households credited per transaction
 INSERT_BATCH = 5000
+ROWS_PER_STATEMENT = 100  # rows of one multi-row INSERT (within the parameter limit)
+IN_LIST_MAX = 2000  # households filtered by a list of ids; more by their id range
 EARNING = (EntryKind.EARN, EntryKind.BONUS)
 REDEMPTION_KINDS = (StationKind.REDEMPTION, StationKind.RECYCLABLES)
+# Plain str (not the enum members): the database driver binds them without a lookup.
+EARN, BONUS = EntryKind.EARN.value, EntryKind.BONUS.value
 
 
 def local_day(moment: datetime) -> date:
@@ -71,9 +78,9 @@ def _day_start(day: date) -> datetime:
 # --- rules ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DayRules:
-    """The rules valid on one local day."""
+    """The rules valid on one local day (one object per distinct set of rules)."""
 
     per_drop: tuple[PointsRule, ...]
     per_kg: tuple[PointsRule, ...]
@@ -93,6 +100,11 @@ class DayRules:
                     out.append((rule, points))
         return out
 
+    @cached_property
+    def bonus_items(self) -> tuple[tuple[int, str, int], ...]:
+        """(rule id, kind, points) of the first-of-day bonuses that pay something."""
+        return tuple((r.pk, BONUS, r.points) for r in self.bonus if r.points)
+
 
 class Rules:
     """Every active rule, read in one query; ``on(day)`` picks those valid that day."""
@@ -100,6 +112,7 @@ class Rules:
     def __init__(self, rows: Sequence[PointsRule]):
         self._rows = list(rows)
         self._days: dict[date, DayRules] = {}
+        self._sets: dict[tuple[int, ...], DayRules] = {}
 
     @classmethod
     def load(cls) -> Rules:
@@ -113,15 +126,19 @@ class Rules:
                 for r in self._rows
                 if r.valid_from <= day and (r.valid_to is None or day <= r.valid_to)
             ]
-            caps = sorted(
-                (r for r in valid if r.kind == RuleKind.DAILY_CAP), key=lambda r: r.points
-            )
-            rules = DayRules(
-                per_drop=tuple(r for r in valid if r.kind == RuleKind.PER_CORRECT_DROP),
-                per_kg=tuple(r for r in valid if r.kind == RuleKind.PER_KG),
-                bonus=tuple(r for r in valid if r.kind == RuleKind.FIRST_OF_DAY),
-                cap=caps[0] if caps else None,
-            )
+            key = tuple(r.pk for r in valid)
+            rules = self._sets.get(key)
+            if rules is None:
+                caps = sorted(
+                    (r for r in valid if r.kind == RuleKind.DAILY_CAP), key=lambda r: r.points
+                )
+                rules = DayRules(
+                    per_drop=tuple(r for r in valid if r.kind == RuleKind.PER_CORRECT_DROP),
+                    per_kg=tuple(r for r in valid if r.kind == RuleKind.PER_KG),
+                    bonus=tuple(r for r in valid if r.kind == RuleKind.FIRST_OF_DAY),
+                    cap=caps[0] if caps else None,
+                )
+                self._sets[key] = rules
             self._days[day] = rules
         return rules
 
@@ -149,23 +166,110 @@ class _DayState:
     bonus_given: bool = False
 
 
-def _day_states(household_ids: Iterable[int], start: datetime, end: datetime) -> dict:
-    """(household id, local day) → what the household already earned that day."""
-    states: dict[tuple[int, date], _DayState] = defaultdict(_DayState)
-    drops = Drop.objects.filter(
-        household_id__in=list(household_ids), dropped_at__gte=start, dropped_at__lt=end
-    ).values("pk")
-    rows = PointsEntry.objects.filter(drop_id__in=drops, kind__in=EARNING).values_list(
-        "household_id", "drop__dropped_at", "kind", "delta", "reversed_by"
-    )
-    for household_id, dropped_at, kind, delta, reversed_by in rows:
-        state = states[(household_id, local_day(dropped_at))]
-        if kind == EntryKind.BONUS:
-            state.bonus_given = True
-        if reversed_by is None:
-            state.used += delta
-    return states
+# --- reading drops in bulk ----------------------------------------------------------------------
+#
+# Crediting and checking read every drop concerned once. The ORM would turn each row into
+# Python values one column at a time (on SQLite the driver also parses every ``datetime``
+# column through Django's regular expression): at a million drops that is most of the run. So
+# the bulk readers stream plain tuples from the cursor and convert what they use themselves,
+# exactly as Django would (``Moments``, ``Decimals``).
 
+
+def db_moment(name: str):
+    """A datetime column for a raw read: on SQLite its stored text (a bare column of declared
+    type ``datetime`` is parsed by the driver, slowly), elsewhere the column itself."""
+    if connection.vendor == "sqlite":
+        return Cast(name, output_field=TextField())
+    return F(name)
+
+
+def stream(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
+    """The rows of a ``values_list`` queryset as the cursor returns them, fetched ``size`` at a
+    time, with no conversion. The rows may be streamed while other statements write to tables
+    the query does not read."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:  # server-side on PostgreSQL, as iterator()
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+
+
+def _utc_like(zone) -> bool:
+    return all(
+        datetime(2000, month, 1, tzinfo=zone).utcoffset() == timedelta(0) for month in (1, 7)
+    )
+
+
+class Moments:
+    """Database datetime values (as ``db_moment`` reads them) as aware datetimes and local days.
+
+    A naive value is in the connection's time zone (UTC on SQLite), as Django reads it. Local
+    days are remembered per UTC hour when that is exact: the value is naive UTC text of the
+    standard form and the local offset is the same whole number of hours all that hour."""
+
+    def __init__(self):
+        self.zone = _zone()
+        self.db_zone = connection.timezone
+        self._memo = _utc_like(self.db_zone)
+        self._days: dict[str, date] = {}
+
+    def moment(self, value) -> datetime:
+        if isinstance(value, str):
+            if self._memo:  # naive UTC text, as Django stores it: parsed with its zone at once
+                try:
+                    return datetime.fromisoformat(value + "+00:00")
+                except ValueError:  # it had a zone of its own
+                    pass
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.db_zone)
+        return value
+
+    def day(self, value) -> date:
+        if self._memo and value.__class__ is str:
+            n = len(value)
+            if n == 19 or (n == 26 and value[19] == "."):  # naive: YYYY-MM-DD HH:MM:SS[.ffffff]
+                found = self._days.get(value[:13])
+                return found if found is not None else self._hour_day(value)
+        return self.moment(value).astimezone(self.zone).date()
+
+    def _hour_day(self, value: str) -> date:
+        moment = self.moment(value)
+        day = moment.astimezone(self.zone).date()
+        if datetime.fromisoformat(value).tzinfo is not None:  # not naive after all
+            return day
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        first = hour.astimezone(self.zone).utcoffset()
+        last = (hour + timedelta(hours=1, microseconds=-1)).astimezone(self.zone).utcoffset()
+        if first == last and first is not None and first % timedelta(hours=1) == timedelta(0):
+            self._days[value[:13]] = day
+        return day
+
+
+class Decimals:
+    """A decimal column's raw database values as Django converts them, remembered per value
+    (weights repeat: a few thousand distinct values among a million drops)."""
+
+    def __init__(self, model, name: str):
+        field = model._meta.get_field(name)
+        self._col = field.get_col(model._meta.db_table)
+        self._converters = connection.ops.get_db_converters(self._col) + field.get_db_converters(
+            connection
+        )
+        self._memo: dict = {}
+
+    def __call__(self, value) -> Decimal:
+        try:
+            return self._memo[value]
+        except KeyError:
+            converted = value
+            for converter in self._converters:
+                converted = converter(converted, self._col, connection)
+            self._memo[value] = converted
+            return converted
+
+
+# --- ledger lines -------------------------------------------------------------------------------
 
 # (household_id, kind, delta, balance_after, at, drop_id, rule_id, note): one ledger line as
 # inserted in bulk (``_insert``), in the order of ENTRY_COLUMNS.
@@ -188,57 +292,63 @@ class _Notes:
         )
 
 
-def _lines_for(
-    drop: tuple, rules: DayRules, state: _DayState, balance: int, at, notes: _Notes
-) -> tuple[list[Line], int]:
-    """The ledger lines one drop earns given its day so far; returns them and the balance."""
-    drop_id, household_id, waste_class, weight_kg, _dropped_at = drop
-    items: list[tuple[PointsRule, str, int]] = [
-        (rule, EntryKind.EARN, points) for rule, points in rules.earnings(waste_class, weight_kg)
-    ]
-    if not state.bonus_given:
-        for rule in rules.bonus:
-            if rule.points:
-                items.append((rule, EntryKind.BONUS, rule.points))
-        state.bonus_given = bool(rules.bonus)
-    cap = rules.cap.points if rules.cap is not None else None
-    lines: list[Line] = []
-    capped = False
-    for rule, kind, points in items:
-        if cap is not None:
-            allowed = max(0, cap - state.used)
-            if points > allowed:
-                points, capped = allowed, True
-        if points <= 0:
-            continue
-        state.used += points
-        balance += points
-        note = notes.partly if capped else ""
-        lines.append((household_id, kind, points, balance, at, drop_id, rule.pk, note))
-    if not lines:  # one zero line: the drop was credited, and why it earned nothing
-        if capped and rules.cap is not None:
-            rule_id, note = rules.cap.pk, notes.capped % {"cap": cap}
-        else:
-            rule_id, note = None, notes.no_rule
-        lines.append((household_id, EntryKind.EARN, 0, balance, at, drop_id, rule_id, note))
-    return lines, balance
+class _Earnings:
+    """(rule id, kind, points) of the earn lines a drop of a class and raw weight gets under a
+    set of rules, remembered (the same few rules, classes and weights recur)."""
+
+    def __init__(self, weights: Decimals):
+        self._weights = weights
+        self._memo: dict[tuple[int, str, object], tuple[tuple[int, str, int], ...]] = {}
+
+    def __call__(self, rules: DayRules, waste_class: str, weight) -> tuple:
+        key = (id(rules), waste_class, weight)
+        items = self._memo.get(key)
+        if items is None:
+            earned = rules.earnings(waste_class, self._weights(weight))
+            items = self._memo[key] = tuple((rule.pk, EARN, points) for rule, points in earned)
+        return items
 
 
 def _column(meta, name: str) -> str:
     return str(meta.get_field(name).column)
 
 
-def _insert(lines: list[Line]) -> None:
-    """Insert ledger lines with one prepared statement (``executemany``): the ORM's bulk_create
-    would build a model instance per line and, on SQLite, send ~90 rows per statement."""
-    meta = PointsEntry._meta
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert ``rows`` (database values in ``columns`` order) into ``table`` in bulk
+    (``insert_flat``)."""
+    insert_flat(table, columns, list(chain.from_iterable(rows)))
+
+
+def insert_flat(table: str, columns: Sequence[str], values: list) -> None:
+    """Insert rows given one after the other in ``values`` (database values in ``columns``
+    order) into ``table`` with multi-row ``INSERT … VALUES (…), (…)`` statements run by
+    ``executemany``: the driver's cost per statement, not per row, is what a million rows pay
+    (on SQLite half the time of one-row statements; the ORM's bulk_create would also build a
+    model instance per row)."""
+    width = len(columns)
+    if not values:
+        return
+    if len(values) % width:
+        raise ValueError("values do not fill whole rows")
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(meta, name)) for name in ENTRY_COLUMNS)
-    marks = ", ".join(["%s"] * len(ENTRY_COLUMNS))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    per = max(1, min(ROWS_PER_STATEMENT, (connection.features.max_query_params or 10**4) // width))
+    head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    step = per * width
+    full = len(values) - len(values) % step
     with connection.cursor() as cursor:
-        for index in range(0, len(lines), INSERT_BATCH):
-            cursor.executemany(sql, lines[index : index + INSERT_BATCH])  # type: ignore[arg-type]
+        if full:
+            statements = [values[i : i + step] for i in range(0, full, step)]
+            cursor.executemany(head + ", ".join([one] * per), statements)
+        if full < len(values):
+            rest = [values[i : i + width] for i in range(full, len(values), width)]
+            cursor.executemany(head + one, rest)
+
+
+def _insert(lines: list[Line]) -> None:
+    """Insert ledger lines in bulk (``insert_rows``)."""
+    meta = PointsEntry._meta
+    insert_rows(meta.db_table, [_column(meta, name) for name in ENTRY_COLUMNS], lines)
 
 
 def _set_balances(balances: dict[int, int]) -> None:
@@ -250,56 +360,184 @@ def _set_balances(balances: dict[int, int]) -> None:
         cursor.executemany(sql, [(value, pk) for pk, value in balances.items()])
 
 
-def _credit_chunk(drops: QuerySet, household_ids: list[int], rules: Rules, now: datetime) -> int:
-    """Credit the pending drops of ``household_ids`` (within ``drops``) in one transaction."""
+# --- crediting in bulk --------------------------------------------------------------------------
+
+
+def of_households(queryset: QuerySet, path: str, ids: Sequence[int] | None) -> QuerySet:
+    """``queryset`` restricted to the households ``ids`` (sorted; None: every household) at
+    ``path``: by a list when short, else by their id range (the caller drops the rows of other
+    households in the range)."""
+    if ids is None:
+        return queryset
+    if len(ids) <= IN_LIST_MAX:
+        return queryset.filter(**{f"{path}__in": list(ids)})
+    return queryset.filter(**{f"{path}__gte": ids[0], f"{path}__lte": ids[-1]})
+
+
+def _ledger_so_far(ids: Sequence[int] | None, start: datetime, end: datetime):
+    """For the drops of households ``ids`` (None: all) dropped in [start, end): those with earn
+    or bonus entries already, and (household, local day) → what the household already earned
+    that day. One query (nothing to read when none of these drops was ever credited)."""
+    credited: set[int] = set()
+    states: dict[tuple[int, date], _DayState] = defaultdict(_DayState)
+    rows = of_households(
+        PointsEntry.objects.filter(
+            kind__in=EARNING, drop__dropped_at__gte=start, drop__dropped_at__lt=end
+        ),
+        "drop__household_id",
+        ids,
+    ).values_list(
+        "drop_id",
+        "drop__household_id",
+        "household_id",
+        "drop__dropped_at",
+        "kind",
+        "delta",
+        "reversed_by",
+    )
+    wanted = None if ids is None else set(ids)
+    for drop_id, owner, household_id, dropped_at, kind, delta, reversal in rows:
+        if wanted is not None and owner not in wanted:
+            continue
+        credited.add(drop_id)
+        state = states[(household_id, local_day(dropped_at))]
+        if kind == EntryKind.BONUS:
+            state.bonus_given = True
+        if reversal is None:
+            state.used += delta
+    return credited, states
+
+
+def _credit_chunk(
+    drops: QuerySet, household_ids: list[int] | None, rules: Rules, now: datetime
+) -> int:
+    """Credit the pending drops of ``household_ids`` (sorted; None: of every household) within
+    ``drops`` in one transaction: the households' balances locked, what they earned on the
+    days concerned read once, the drops streamed in (household, time, id) order and their
+    lines computed here and inserted in batches, the balances set at the end."""
+    wanted = None if household_ids is None else set(household_ids)
     with transaction.atomic():
         balances = dict(
-            Household.objects.select_for_update()
-            .filter(pk__in=household_ids)
+            of_households(Household.objects.select_for_update(), "pk", household_ids)
             .order_by("pk")
             .values_list("pk", "points_balance")
         )
-        rows = list(
-            pending(drops)
-            .filter(household_id__in=household_ids)
-            .order_by("household_id", "dropped_at", "pk")
-            .values_list("pk", "household_id", "waste_class", "weight_kg", "dropped_at")
-        )
-        if not rows:
+        candidates = of_households(drops.filter(earning_q()), "household_id", household_ids)
+        bounds = candidates.aggregate(first=Min("dropped_at"), last=Max("dropped_at"))
+        if bounds["first"] is None:
             return 0
-        first, last = min(r[4] for r in rows), max(r[4] for r in rows)
-        start = _day_start(local_day(first))
-        end = _day_start(local_day(last) + timedelta(days=1))
-        states = _day_states({r[1] for r in rows}, start, end)
+        start = _day_start(local_day(bounds["first"]))
+        end = _day_start(local_day(bounds["last"]) + timedelta(days=1))
+        credited, states = _ledger_so_far(household_ids, start, end)
+        confirmed = of_households(
+            Flag.objects.filter(
+                status=FlagStatus.CONFIRMED, drop__dropped_at__gte=start, drop__dropped_at__lt=end
+            ),
+            "drop__household_id",
+            household_ids,
+        ).values_list("drop_id", flat=True)
+        skip = credited | set(confirmed)
+        rows = (
+            candidates.annotate(moment=db_moment("dropped_at"))
+            .order_by("household_id", "dropped_at", "pk")
+            .values_list("pk", "household_id", "waste_class", "weight_kg", "moment")
+        )
+        day_of, on = Moments().day, rules.on
+        earnings = _Earnings(Decimals(Drop, "weight_kg"))
         at = connection.ops.adapt_datetimefield_value(now)
         notes = _Notes.make()
         lines: list[Line] = []
+        append = lines.append
         changed: dict[int, int] = {}
-        for row in rows:
-            household_id = row[1]
-            day = local_day(row[4])
-            balance = changed.get(household_id, balances[household_id])
-            made, balance = _lines_for(
-                row, rules.on(day), states[(household_id, day)], balance, at, notes
-            )
-            lines.extend(made)
-            changed[household_id] = balance
+        count = 0
+        current: int | None = None
+        balance = 0
+        days: dict[date, _DayState] = {}
+        plans: dict[date, tuple] = {}  # day → its rules, bonus lines and cap
+        for drop_id, household_id, waste_class, weight, moment in stream(rows):
+            if drop_id in skip:
+                continue
+            if household_id != current:
+                if wanted is not None and household_id not in wanted:
+                    continue
+                if current is not None:
+                    changed[current] = balance
+                current, balance, days = household_id, balances[household_id], {}
+            day = day_of(moment)
+            state = days.get(day)
+            if state is None:
+                state = days[day] = states.get((household_id, day)) or _DayState()
+            plan = plans.get(day)
+            if plan is None:
+                day_rules = on(day)
+                cap_rule = day_rules.cap
+                plan = plans[day] = (
+                    day_rules,
+                    day_rules.bonus_items,
+                    bool(day_rules.bonus),
+                    cap_rule,
+                    cap_rule.points if cap_rule is not None else None,
+                )
+            day_rules, bonus_items, has_bonus, cap_rule, cap = plan
+            items = earnings(day_rules, waste_class, weight)
+            if not state.bonus_given:
+                items += bonus_items
+                state.bonus_given = has_bonus
+            capped = made = False
+            for rule_id, kind, points in items:
+                if cap is not None:
+                    allowed = cap - state.used
+                    if allowed < 0:
+                        allowed = 0
+                    if points > allowed:
+                        points, capped = allowed, True
+                if points <= 0:
+                    continue
+                state.used += points
+                balance += points
+                made = True
+                note = notes.partly if capped else ""
+                append((household_id, kind, points, balance, at, drop_id, rule_id, note))
+            if not made:  # one zero line: the drop was credited, and why it earned nothing
+                if capped and cap_rule is not None:
+                    rule_id, note = cap_rule.pk, notes.capped % {"cap": cap}
+                else:
+                    rule_id, note = None, notes.no_rule
+                append((household_id, EARN, 0, balance, at, drop_id, rule_id, note))
+            count += 1
+            if len(lines) >= INSERT_BATCH:
+                _insert(lines)
+                lines.clear()
+        if current is not None:
+            changed[current] = balance
         _insert(lines)
         _set_balances(changed)
-    return len(rows)
+    return count
 
 
-def credit(drops: QuerySet, *, now: datetime | None = None) -> int:
+def credit(
+    drops: QuerySet,
+    *,
+    now: datetime | None = None,
+    households_per_transaction: int | None = CHUNK_HOUSEHOLDS,
+) -> int:
     """Credit every pending drop of ``drops`` (a Drop queryset), household by household, in
-    chunks of households each in its own transaction; returns the drops credited."""
+    chunks of households each in its own transaction; returns the drops credited.
+
+    ``households_per_transaction=None`` credits every household in one transaction, reading
+    the ledger once: for a caller already in a transaction (the demo) that sets the ledger's
+    indexes aside meanwhile, so that no read of the ledger follows its writes."""
     now = now or timezone.now()
+    rules = Rules.load()
+    if households_per_transaction is None:
+        return _credit_chunk(drops, None, rules, now)
     household_ids = sorted(
         set(pending(drops).order_by().values_list("household_id", flat=True).distinct())
     )
-    rules = Rules.load()
+    size = households_per_transaction
     total = 0
-    for index in range(0, len(household_ids), CHUNK_HOUSEHOLDS):
-        total += _credit_chunk(drops, household_ids[index : index + CHUNK_HOUSEHOLDS], rules, now)
+    for index in range(0, len(household_ids), size):
+        total += _credit_chunk(drops, household_ids[index : index + size], rules, now)
     return total
 
 
@@ -311,9 +549,13 @@ def credit_drop(drop: Drop, *, now: datetime | None = None) -> list[PointsEntry]
     return list(PointsEntry.objects.filter(drop=drop, kind__in=EARNING).order_by("pk"))
 
 
-def credit_pending(*, now: datetime | None = None) -> int:
+def credit_pending(
+    *, now: datetime | None = None, households_per_transaction: int | None = CHUNK_HOUSEHOLDS
+) -> int:
     """Credit every drop without earn entries, in bulk (demo, catch-up after rule changes)."""
-    return credit(Drop.objects.all(), now=now)
+    return credit(
+        Drop.objects.all(), now=now, households_per_transaction=households_per_transaction
+    )
 
 
 # --- redemptions and corrections ------------------------------------------------------------
