@@ -17,6 +17,7 @@ from wufei.accounts.models import Department, User
 from wufei.accounts.services import user_create
 from wufei.demo.figures import COUNTIES
 from wufei.demo.models import Generation
+from wufei.demo.sorting import link_guide_login
 from wufei.registry.models import Party, Region
 
 # The one shared password of the demo logins, printed with them; never a production account.
@@ -95,6 +96,7 @@ def demo_logins_ensure(*, generation: Generation | None) -> list[User]:
                 **fields,
             )
         users.append(user)
+    link_guide_login()  # the guide login on the roster of its street's guides
     return users
 
 

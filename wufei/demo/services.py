@@ -27,8 +27,11 @@ from wufei.demo.city import CityGenerator
 from wufei.demo.figures import SCALES
 from wufei.demo.inspections import inspections_generate, inspections_reset
 from wufei.demo.models import GeneratedParty, Generation
+from wufei.demo.outreach import outreach_generate, outreach_reset
 from wufei.demo.plan import plan_generate, plan_reset
+from wufei.demo.reports import reports_generate, reports_reset
 from wufei.demo.routing import rounds_generate
+from wufei.demo.sorting import sorting_generate, sorting_reset
 from wufei.demo.statistics import DEMO_ORIGIN, statistics_derive
 from wufei.iot.models import READING_MODELS, QuarantinedMessage
 from wufei.manifests.models import Manifest, ManifestItem, ManifestRevision
@@ -100,6 +103,9 @@ def city_generate(*, actor, scale: str, seed: int, derive: bool = False) -> Gene
         generation.counts.update(rounds_generate(seed))
         generation.counts.update(inspections_generate(seed=seed, today=today))
         generation.counts.update(plan_generate(seed=seed, today=today))
+        generation.counts.update(sorting_generate(seed=seed, scale=scale, today=today))
+        generation.counts.update(reports_generate(seed=seed, scale=scale, today=today))
+        generation.counts.update(outreach_generate(seed=seed, scale=scale, today=today))
         if derive:
             generation.counts.update(statistics_derive(today))
             # These read the indicator values the statistics just derived.
@@ -213,6 +219,9 @@ def city_reset(*, actor) -> dict[str, int]:
             with _ledger_deletable():
                 # The plan's demo activity and the inspections point at generated units and
                 # sites; their generators know what they made.
+                removed.update(sorting_reset())
+                removed.update(reports_reset())
+                removed.update(outreach_reset())
                 removed.update(plan_reset())
                 removed.update(inspections_reset())
                 for queryset in steps:

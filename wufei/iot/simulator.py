@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import paho.mqtt.client as mqtt
+from django.db.models import Count
 from paho.mqtt.client import CallbackAPIVersion
 
 from wufei.iot.contracts import (
@@ -118,6 +119,7 @@ TARE_PER_LOAD = 1.1  # a vehicle's tare from its rated load (no tare in the regi
 CLASS_SHARES = {"kitchen": 0.55, "other": 0.30, "recyclable": 0.13, "hazardous": 0.02}
 CLASS_WEIGHT_KG = {"kitchen": 1.2, "other": 0.8, "recyclable": 1.5, "hazardous": 0.15}
 CLASS_LETTER = {"kitchen": "K", "other": "O", "recyclable": "R", "hazardous": "H"}
+UNREGISTERED = 0.01  # share of deposits with a household code nobody registered
 
 # Bins: emptied twice a day; a share of collections is missed (that is what makes bins full).
 EMPTY_HOURS = (7, 19)
@@ -548,11 +550,20 @@ class Simulator:
             id=self._id(now),
             ts=now.astimezone(LOCAL),
             bin=f"{station.serial}-{CLASS_LETTER[waste_class]}",
-            household=f"{station.household_prefix}{self.rng.randrange(station.households):04d}",
+            household=self.household_code(station),
             waste_class=waste_class,  # type: ignore[arg-type]
             weight_kg=round(min(max(weight, 0.01), 50.0), 2),
         )
         return Outgoing(topic_for("deposit", station.serial), encode(message), "deposit")
+
+    def household_code(self, station: SmartBin) -> str:
+        """A registered household of the bin's compound; now and then (``UNREGISTERED``) a code
+        nobody registered — a misprinted or a neighbour's old card — which the sorting absorb
+        keeps as an unmatched drop (未登记户码)."""
+        seq = self.rng.randrange(station.households)
+        if self.rng.random() < UNREGISTERED:
+            seq = station.households + self.rng.randrange(1, 50)
+        return f"{station.household_prefix}{seq:04d}"
 
     def clean_message(self, now: datetime) -> Outgoing:
         """The next message before faults: a due weighing first, else a periodic reading."""
@@ -687,6 +698,36 @@ def _open_trips() -> dict[int, tuple[str, _Place, _Place, float | None]]:
     return trips
 
 
+def _households_by_site() -> dict[int, int]:
+    """Households per compound site, so smart bins send the codes of registered households
+    (``H{site:06d}{seq:04d}``, seq from 0): the households registered in the site's sorting
+    community, else the compound's households in its committee's generated attributes (the demo
+    city before its sorting is generated). A site in neither gets a stable invented count."""
+    from wufei.demo.models import GeneratedParty
+    from wufei.sorting.models import Household
+
+    compounds: dict[tuple[int, str], int] = {}
+    for party_id, attrs in GeneratedParty.objects.filter(sector="community").values_list(
+        "party_id", "attrs"
+    ):
+        for compound in (attrs or {}).get("compounds", []):
+            if compound.get("name") and compound.get("households"):
+                compounds[(party_id, compound["name"])] = int(compound["households"])
+    found: dict[int, int] = {}
+    sites = Site.objects.filter(kind="community", party_id__in={p for p, _name in compounds})
+    for site_id, party_id, name in sites.values_list("id", "party_id", "name"):
+        if (party_id, name) in compounds:
+            found[site_id] = compounds[(party_id, name)]
+    rows = (
+        Household.objects.filter(community__site__isnull=False)
+        .values_list("community__site_id")
+        .annotate(n=Count("id"))
+        .values_list("community__site_id", "n")
+    )
+    found.update({site_id: n for site_id, n in rows if n})
+    return found
+
+
 def _nearest(places: Sequence[_Place], to: Point) -> _Place:
     return min(places, key=lambda p: (distance_km(p.point, to), p.site_id))
 
@@ -776,6 +817,7 @@ def load_world(*, seed: int) -> World:
         .values_list("kind", "serial", "site_id", "site__region__path")
     )
     bins, smart_bins = [], []
+    registered = _households_by_site()
     for kind, serial, site, path in fixed:
         if kind == DeviceKind.BIN_SENSOR:
             area = CENTRAL_FACTOR if county_of(path) in CENTRAL_COUNTIES else 1.0
@@ -784,7 +826,7 @@ def load_world(*, seed: int) -> World:
                 Bin(serial, f"B{serial[-8:]}", round(rate, 2), 12 + 6 * _unit(seed, "t", serial))
             )
         else:
-            households = 150 + int(450 * _unit(seed, "households", site))
+            households = registered.get(site) or 150 + int(450 * _unit(seed, "households", site))
             smart_bins.append(SmartBin(serial, f"H{site:06d}", households))
     return World(
         tuple(trucks), tuple(bins), tuple(smart_bins), tuple(sorted(set(bridges.values())))

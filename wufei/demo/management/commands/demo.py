@@ -16,11 +16,13 @@ from wufei.demo.services import city_generate, current_generation
 from wufei.iot.simulator import broker_reachable
 
 # The devices beside the server, as child processes: the ingest worker and the simulator
-# (both talk to the broker), and the stream rules' watcher (alerts, weigh-ticket links).
+# (both talk to the broker), the stream rules' watcher (alerts, weigh-ticket links) and the
+# sorting absorber (smart bins' deposits become households' drops and points).
 DEVICE_COMMANDS = (
     (("ingest",), True),
     (("simulate_devices", "--rate", "20"), True),
     (("iot_watch", "--every", "30"), False),
+    (("sorting_absorb", "--follow", "--interval", "10"), False),
 )
 
 
