@@ -86,7 +86,7 @@ from wufei.sorting.models import (
     StationKind,
     Training,
 )
-from wufei.sorting.points import insert_flat, insert_rows
+from wufei.sorting.points import insert_flat, insert_rows, set_balances
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC_OFFSET_S = 8 * 3600  # China has no daylight saving time
@@ -918,11 +918,8 @@ class SortingGenerator:
                 )
             )
         PointsEntry.objects.bulk_create(entries, batch_size=2000)
-        changed = [
-            Household(pk=pk, points_balance=balances[pk])
-            for pk in sorted({e.household_id for e in entries})
-        ]
-        Household.objects.bulk_update(changed, ["points_balance"], batch_size=2000)
+        # One prepared UPDATE per household (bulk_update's CASE over 2000 ids is slower).
+        set_balances({pk: balances[pk] for pk in sorted({e.household_id for e in entries})})
         self.counts["sorting.Redemption"] += len(redemptions)
 
 

