@@ -104,7 +104,8 @@ def challenge(*, now: float | None = None) -> Challenge:
 
 def parse_answer(answer) -> int | None:
     """A typed answer as a number: full-width and Chinese digits count (１２, 一二 → 12)."""
-    text = unicodedata.normalize("NFKC", str(answer or "")).strip().translate(_CHINESE_DIGITS)
+    raw = "" if answer is None else str(answer)  # 0 is an answer (a difference of equals)
+    text = unicodedata.normalize("NFKC", raw).strip().translate(_CHINESE_DIGITS)
     if not text.isdigit() or len(text) > 3:
         return None
     return int(text)

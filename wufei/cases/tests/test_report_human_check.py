@@ -80,6 +80,8 @@ def test_answers_typed_on_a_phone_count():
         assert verify(asked.token, typed.format(n=n, wide=wide)), typed
     assert human_check.parse_answer("一二") == 12
     assert human_check.parse_answer("") is None
+    assert human_check.parse_answer(0) == 0 and human_check.parse_answer("0") == 0  # 5 减 5
+    assert human_check.parse_answer(None) is None
     assert human_check.parse_answer("7.0") is None
 
 
