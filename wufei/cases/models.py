@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wufei.accounts.scoping import Scope
+from wufei.core.models import optional_latitude, optional_longitude
 
 
 class ChecklistKind(models.TextChoices):
@@ -53,28 +54,6 @@ class DumpSiteState(models.TextChoices):
     RECTIFYING = "rectifying", _("整治中")
     RECTIFIED = "rectified", _("已整治待验收")
     CLOSED = "closed", _("已验收销号")
-
-
-def _lon():
-    return models.DecimalField(
-        _("经度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
-    )
-
-
-def _lat():
-    return models.DecimalField(
-        _("纬度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
-    )
 
 
 class Campaign(models.Model):
@@ -177,8 +156,8 @@ class DumpSite(models.Model):
         "registry.Region", verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("位置描述"), max_length=200, blank=True)
-    lon = _lon()
-    lat = _lat()
+    lon = optional_longitude()
+    lat = optional_latitude()
     area_m2 = models.DecimalField(
         _("占地面积（平方米）"), max_digits=12, decimal_places=1, null=True, blank=True
     )
@@ -300,8 +279,8 @@ class Finding(models.Model):
     )
     description = models.TextField(_("问题描述"))
     severity = models.CharField(_("问题等级"), max_length=8, choices=Severity.choices)
-    lon = _lon()
-    lat = _lat()
+    lon = optional_longitude()
+    lat = optional_latitude()
     photo = models.FileField(_("照片"), upload_to="cases/findings/%Y/%m/", blank=True)
 
     scope = Scope(

@@ -1,7 +1,10 @@
 """The change log: one row for every write a service makes (NetBox's ObjectChange habit)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,3 +47,27 @@ def in_language(name: str, name_en: str) -> str:
 
     english = (get_language() or "").startswith("en")
     return name_en if english and name_en else name
+
+
+def optional_longitude():
+    """A longitude a row may lack (a place marked on a map later, or never)."""
+    return models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+
+
+def optional_latitude():
+    """A latitude a row may lack."""
+    return models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )

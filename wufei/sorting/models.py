@@ -20,31 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wufei.accounts.scoping import Scope
+from wufei.core.models import optional_latitude, optional_longitude
 from wufei.iot.choices import WasteClass
 
 HOUSEHOLD = "household"  # the stream household sorting is about (urban management regulates it)
-
-
-def _lon():
-    return models.DecimalField(
-        _("经度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
-    )
-
-
-def _lat():
-    return models.DecimalField(
-        _("纬度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
-    )
 
 
 class AppendOnly(models.Model):
@@ -109,8 +88,8 @@ class Community(models.Model):
     collection_covered = models.BooleanField(
         _("纳入收运体系"), default=True, help_text=_("生活垃圾有固定收运服务覆盖。")
     )
-    lon = _lon()
-    lat = _lat()
+    lon = optional_longitude()
+    lat = optional_latitude()
     is_active = models.BooleanField(_("有效"), default=True)
 
     scope = Scope(region=("region",), party=("committee",), stream_code=HOUSEHOLD)
@@ -216,8 +195,8 @@ class Station(models.Model):
         blank=True,
         help_text=_('定时投放时段，如 [["07:00", "09:00"], ["18:00", "21:00"]]；空表示全天。'),
     )
-    lon = _lon()
-    lat = _lat()
+    lon = optional_longitude()
+    lat = optional_latitude()
     is_active = models.BooleanField(_("有效"), default=True)
 
     scope = Scope(
