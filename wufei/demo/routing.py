@@ -18,8 +18,10 @@ from wufei.routing.build import RULES, fleet, stream_sites
 from wufei.routing.choices import PlanStream
 from wufei.routing.models import Round, RoundStop
 
-# Sites per round today, where the fleet is shared across counties (invented, typical).
-SITES_PER_ROUND = {PlanStream.KITCHEN: 40, PlanStream.MEDICAL: 30}
+# Sites per round today, where the fleet is shared across counties (invented, typical). A
+# kitchen tanker empties its restaurants in the 2.5-hour window after lunch and again after
+# dinner: about 15 sites a round, or the round cannot keep the windows it is compared against.
+SITES_PER_ROUND = {PlanStream.KITCHEN: 15, PlanStream.MEDICAL: 30}
 
 
 def district_order(sites) -> list:

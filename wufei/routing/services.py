@@ -91,9 +91,12 @@ def plan_routes(
     budget_s: float = 10.0,
     travel: TravelProvider | None = None,
     seed: int = 1,
+    max_iterations: int | None = None,
 ) -> RoutePlan:
     """Plan ``stream`` in ``county`` on ``day`` within ``budget_s`` seconds of solving and
-    store the plan. ``actor`` None is the system (the command line)."""
+    store the plan. ``actor`` None is the system (the command line). ``max_iterations``
+    replaces the time budget by a count of search iterations, for plans that repeat exactly
+    whatever the machine's speed or load (tests, benchmarks)."""
     waste_stream, region = _validated(stream, county, budget_s)
     if actor is not None:
         _ensure_may_plan(actor, waste_stream, region, day)
@@ -102,7 +105,9 @@ def plan_routes(
     problem, set_aside = presolve(problem)
     unplannable = [*unplannable, *set_aside]
     if problem.stops:
-        problem, solution, shed = solve_or_shed(problem, budget_s=budget_s, seed=seed)
+        problem, solution, shed = solve_or_shed(
+            problem, budget_s=budget_s, seed=seed, max_iterations=max_iterations
+        )
         unplannable += shed
         violations = check(problem, solution)
     else:

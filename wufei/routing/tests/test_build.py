@@ -159,7 +159,7 @@ def demo_city(django_db_setup, django_db_blocker):
 def test_demo_city_plans_pass_the_checker_and_beat_the_rounds(demo_city, db, stream):
     county = Region.objects.get(adcode="411002")
     plan = services.plan_routes(actor=None, stream=stream, county=county, day=DEMO[stream],
-                                budget_s=2, travel=GreatCircle())  # fmt: skip
+                                budget_s=2, travel=GreatCircle(), max_iterations=1000)  # fmt: skip
     assert plan.status == PlanStatus.PLANNED, plan.violations
     assert plan.violations == []
     # every stop is served, deferred (may wait) or named with a reason

@@ -42,7 +42,7 @@ class Scene:
                           name="无坐标小区", lat=Decimal(0), lon=Decimal(0))  # fmt: skip
         self.plan = services.plan_routes(
             actor=None, stream="household", county="411002", day=self.day, budget_s=BUDGET,
-            travel=GreatCircle(),
+            travel=GreatCircle(), max_iterations=300,
         )  # fmt: skip
         assert self.plan.status == PlanStatus.PLANNED, self.plan.violations
         county, other = (Region.objects.get(adcode=a) for a in ("411002", "411003"))
