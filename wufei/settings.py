@@ -102,7 +102,7 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "wufei.core.sqlite",  # Django's, binding numbers beyond 64 bits
             "NAME": os.environ.get("WUFEI_SQLITE_PATH", str(VAR_DIR / "wufei.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

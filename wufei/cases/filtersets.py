@@ -17,6 +17,7 @@ from wufei.cases.models import (
     RectificationOrder,
 )
 from wufei.cases.selectors import overdue_q
+from wufei.core.filters import IdFilter
 from wufei.registry.filtersets import RegionFilter, SearchFilter
 
 
@@ -27,7 +28,7 @@ class InspectionFilterSet(df.FilterSet):
         label=_("检查表"), field_name="checklist__kind", choices=ChecklistKind.choices
     )
     region = RegionFilter("region")
-    campaign = df.NumberFilter(label=_("督查行动"), widget=df.widgets.forms.HiddenInput)
+    campaign = IdFilter(label=_("督查行动"), widget=df.widgets.forms.HiddenInput)
     inspected_from = df.DateFilter(
         label=_("检查日期自"), field_name="inspected_on", lookup_expr="gte"
     )
@@ -47,7 +48,7 @@ class OrderFilterSet(df.FilterSet):
     status = df.ChoiceFilter(label=_("状态"), choices=OrderStatus.choices)
     overdue = df.BooleanFilter(label=_("已逾期"), method="by_overdue")
     region = RegionFilter("region")
-    party = df.NumberFilter(label=_("单位"), widget=df.widgets.forms.HiddenInput)
+    party = IdFilter(label=_("单位"), widget=df.widgets.forms.HiddenInput)
 
     class Meta:
         model = RectificationOrder

@@ -3,6 +3,7 @@
 import django_filters as df
 from django.utils.translation import gettext_lazy as _
 
+from wufei.core.filters import IdFilter
 from wufei.manifests.choices import State
 from wufei.manifests.flows import flow_choices
 from wufei.manifests.models import Manifest
@@ -17,9 +18,9 @@ class ManifestFilterSet(df.FilterSet):
     number = df.CharFilter(label=_("联单编号"), lookup_expr="icontains")
     # Party ids as plain numbers: an unknown id finds nothing (it is not an error that
     # would tell whether the party exists).
-    generator = df.NumberFilter(label=_("移出单位"), field_name="generator_id")
-    transporter = df.NumberFilter(label=_("运输单位"), field_name="transporter_id")
-    receiver = df.NumberFilter(label=_("接收单位"), field_name="receiver_id")
+    generator = IdFilter(label=_("移出单位"), field_name="generator_id")
+    transporter = IdFilter(label=_("运输单位"), field_name="transporter_id")
+    receiver = IdFilter(label=_("接收单位"), field_name="receiver_id")
     region = RegionFilter("region", "receiver_region", label=_("区划（移出地或接收地）"))
     created_after = df.DateTimeFilter(
         label=_("填报时间不早于"), field_name="created_at", lookup_expr="gte"

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from wufei.accounts.choices import Role
 from wufei.accounts.scoping import role_of
 from wufei.core.api import ScopedQuerysetMixin
+from wufei.core.filters import IdFilter
 from wufei.plan import ledger_services, selectors
 from wufei.plan.choices import (
     MilestoneStatus,
@@ -45,9 +46,9 @@ class OfficialsOnly(permissions.BasePermission):
 
 
 class TaskFilterSet(df.FilterSet):
-    ledger = df.NumberFilter(label=_("台账"))
+    ledger = IdFilter(label=_("台账"))
     status = df.ChoiceFilter(label=_("状态"), choices=TaskStatus.choices)
-    lead_unit = df.NumberFilter(label=_("牵头单位"))
+    lead_unit = IdFilter(label=_("牵头单位"))
 
     class Meta:
         model = Task
@@ -55,8 +56,8 @@ class TaskFilterSet(df.FilterSet):
 
 
 class MilestoneFilterSet(df.FilterSet):
-    task = df.NumberFilter(label=_("任务"))
-    unit = df.NumberFilter(label=_("责任单位"))
+    task = IdFilter(label=_("任务"))
+    unit = IdFilter(label=_("责任单位"))
     status = df.ChoiceFilter(label=_("状态"), choices=MilestoneStatus.choices)
     due_from = df.DateFilter(label=_("完成时限自"), field_name="due_on", lookup_expr="gte")
     due_to = df.DateFilter(label=_("至"), field_name="due_on", lookup_expr="lte")
@@ -67,9 +68,9 @@ class MilestoneFilterSet(df.FilterSet):
 
 
 class NoticeFilterSet(df.FilterSet):
-    unit = df.NumberFilter(label=_("被督办单位"))
+    unit = IdFilter(label=_("被督办单位"))
     status = df.ChoiceFilter(label=_("状态"), choices=NoticeStatus.choices)
-    level = df.NumberFilter(label=_("督办等级"))
+    level = df.TypedChoiceFilter(label=_("督办等级"), choices=NoticeLevel.choices, coerce=int)
 
     class Meta:
         model = Notice
@@ -77,8 +78,8 @@ class NoticeFilterSet(df.FilterSet):
 
 
 class ReportFilterSet(df.FilterSet):
-    milestone = df.NumberFilter(label=_("节点"))
-    unit = df.NumberFilter(label=_("报送单位"))
+    milestone = IdFilter(label=_("节点"))
+    unit = IdFilter(label=_("报送单位"))
     status = df.ChoiceFilter(label=_("状态"), choices=ReportStatus.choices)
     period = df.DateFilter(label=_("报送月份"))
 

@@ -4,6 +4,7 @@ import django_filters as df
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wufei.core.filters import WholeNumberFilter
 from wufei.registry.choices import HazardTrait
 from wufei.registry.models import (
     CodeList,
@@ -119,7 +120,7 @@ class PermitFilterSet(df.FilterSet):
         label=_("废物类别"), queryset=WasteStream.objects.all(), to_field_name="code"
     )
     valid_on = df.DateFilter(label=_("有效于"), method="by_valid_on")
-    expires_within = df.NumberFilter(
+    expires_within = WholeNumberFilter(
         label=_("N 天内到期"), method="by_expires_within", min_value=0, max_value=3650
     )
 

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from wufei.core.filters import IdFilter
 from wufei.iot.choices import WasteClass
 from wufei.registry.filtersets import RegionFilter, SearchFilter
 from wufei.sorting import points_selectors as selectors
@@ -180,7 +181,7 @@ class DropFilterSet(df.FilterSet):
     )
     dropped_from = DayFilter(label=_("投放日期自"))
     dropped_to = DayFilter(label=_("至"), upto=True)
-    household = df.NumberFilter(label=_("住户"), widget=df.widgets.forms.HiddenInput)
+    household = IdFilter(label=_("住户"), widget=df.widgets.forms.HiddenInput)
 
     class Meta:
         model = Drop
@@ -217,7 +218,7 @@ class FlagFilterSet(df.FilterSet):
     status = df.ChoiceFilter(label=_("状态"), choices=FlagStatus.choices)
     kind = df.ChoiceFilter(label=_("类型"), choices=FlagKind.choices)
     region = RegionFilter("drop__community__region")
-    household = df.NumberFilter(label=_("住户"), widget=df.widgets.forms.HiddenInput)
+    household = IdFilter(label=_("住户"), widget=df.widgets.forms.HiddenInput)
 
     class Meta:
         model = Flag

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wufei.accounts.choices import Action, Role
 from wufei.accounts.models import User
 from wufei.accounts.scoping import restrict
+from wufei.core.filters import IdFilter
 from wufei.core.forms import CHOOSE
 from wufei.registry.choices import RegionLevel, SiteKind
 from wufei.registry.filtersets import RegionFilter, SearchFilter
@@ -82,7 +83,7 @@ class HouseholdFilterSet(ActorFilterSet):
     q = SearchFilter("code", "card_number", "unit")
     region = RegionFilter("community__region", label=_("县（市、区）"))
     street = StreetFilter("community__region")
-    community = df.NumberFilter(label=_("小区（村）"), widget=df.widgets.forms.HiddenInput)
+    community = IdFilter(label=_("小区（村）"), widget=df.widgets.forms.HiddenInput)
     is_active = df.BooleanFilter(label=_("有效"))
 
     class Meta:
@@ -95,7 +96,7 @@ class StationFilterSet(ActorFilterSet):
     kind = df.ChoiceFilter(label=_("类型"), choices=StationKind.choices)
     region = RegionFilter("region", label=_("县（市、区）"))
     street = StreetFilter("region")
-    community = df.NumberFilter(label=_("小区（村）"), widget=df.widgets.forms.HiddenInput)
+    community = IdFilter(label=_("小区（村）"), widget=df.widgets.forms.HiddenInput)
     is_active = df.BooleanFilter(label=_("有效"))
 
     class Meta:
@@ -107,7 +108,7 @@ class GuideFilterSet(ActorFilterSet):
     q = SearchFilter("name")
     region = RegionFilter("region", label=_("县（市、区）"))
     street = StreetFilter("region")
-    station = df.NumberFilter(
+    station = IdFilter(
         label=_("投放点"), field_name="stations", widget=df.widgets.forms.HiddenInput
     )
     is_active = df.BooleanFilter(label=_("在岗"))
@@ -122,11 +123,11 @@ class CheckFilterSet(ActorFilterSet):
     q = SearchFilter("station__name", "note")
     region = RegionFilter("station__region", label=_("县（市、区）"))
     street = StreetFilter("station__region")
-    station = df.NumberFilter(label=_("投放点"), widget=df.widgets.forms.HiddenInput)
-    community = df.NumberFilter(
+    station = IdFilter(label=_("投放点"), widget=df.widgets.forms.HiddenInput)
+    community = IdFilter(
         label=_("小区（村）"), field_name="station__community", widget=df.widgets.forms.HiddenInput
     )
-    guide = df.NumberFilter(label=_("督导员"), widget=df.widgets.forms.HiddenInput)
+    guide = IdFilter(label=_("督导员"), widget=df.widgets.forms.HiddenInput)
     overflowing = df.BooleanFilter(label=_("满溢"))
     mixed = df.BooleanFilter(label=_("混投混放"))
     checked_from = df.DateFilter(

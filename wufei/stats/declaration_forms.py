@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from wufei.accounts.choices import Role
 from wufei.accounts.scoping import role_of
 from wufei.core.errors import FieldError
+from wufei.core.filters import IdFilter, YearFilter
 from wufei.core.forms import CHOOSE, SEARCH_THRESHOLD, SearchSelect
 from wufei.core.pages import page_for
 from wufei.registry.filtersets import RegionFilter
@@ -41,9 +42,9 @@ MAX_CODE_ROWS = 60
 class DeclarationFilterSet(df.FilterSet):
     kind = df.ChoiceFilter(label=_("申报类型"), choices=kind_choices)
     status = df.ChoiceFilter(label=_("状态"), choices=DeclarationStatus.choices)
-    year = df.NumberFilter(label=_("年度"), field_name="period_start", lookup_expr="year")
+    year = YearFilter(label=_("年度"), field_name="period_start", lookup_expr="year")
     region = RegionFilter("region", label=_("区划"))
-    party = df.NumberFilter(label=_("申报单位"), field_name="party_id")
+    party = IdFilter(label=_("申报单位"), field_name="party_id")
 
     class Meta:
         model = Declaration

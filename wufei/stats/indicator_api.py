@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from wufei.accounts.models import Department
 from wufei.core.api import InputSerializer, ScopedQuerysetMixin, ScopedViewSet
+from wufei.core.filters import YearFilter
 from wufei.registry.models import Region
 from wufei.stats import indicators as services
 from wufei.stats.choices import Direction
@@ -137,7 +138,7 @@ class TargetInputSerializer(InputSerializer):
 
 class TargetFilterSet(df.FilterSet):
     indicator = df.CharFilter(label=_("指标代码"), field_name="indicator__code")
-    year = df.NumberFilter(label=_("年度"))
+    year = YearFilter(label=_("年度"))
     region = df.CharFilter(label=_("区划代码"), field_name="region__adcode")
 
     class Meta:
@@ -241,7 +242,7 @@ class ValueSerializer(serializers.ModelSerializer):
 
 
 class ValueFilterSet(df.FilterSet):
-    year = df.NumberFilter(label=_("年度"))
+    year = YearFilter(label=_("年度"))
     region = df.CharFilter(label=_("区划代码"), field_name="region__adcode")
     indicator = df.CharFilter(label=_("指标代码"), field_name="indicator__code")
     status = df.CharFilter(label=_("计算状态"))
