@@ -80,3 +80,11 @@ def test_the_database_compares_ids_beyond_64_bits_instead_of_failing(world):
     assert not Region.objects.filter(pk__in=[2**70, -(2**70)]).exists()
     assert Region.objects.filter(pk__lt=2**70).count() == regions
     assert Region.objects.filter(pk__gt=-(2**70)).count() == regions
+
+
+def test_a_list_of_ids_beyond_64_bits_is_an_invalid_choice(world):
+    client = APIClient()
+    client.force_authenticate(world.users["city"])
+    response = client.get("/api/v1/balance/", {"year": 2020, "close": "95120502429670916096"})
+    assert response.status_code == 400
+    assert (response.json()["field"], response.json()["code"]) == ("close", "invalid_choice")
