@@ -1,26 +1,14 @@
 import pytest
-from django.db import transaction
 
 from wufei.cases.tests.world import build
+from wufei.core.tests.module_rows import built_for_the_module
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The world of ``world.py`` built once per module in a transaction rolled back at the end;
     each test runs in its own savepoint."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            built = build()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    yield from built_for_the_module(django_db_blocker, build)
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from wufei.cases.models import Report, ReportEvent, ReportStage, StageLimit
 from wufei.cases.services import InvalidTransition
 from wufei.cases.tests.world import photo
 from wufei.core.errors import Invalid, NotFound, NotPermitted
+from wufei.core.tests.module_rows import settle_deferred_checks
 from wufei.manifests.tests.world import user
 from wufei.registry.models import Region
 from wufei.registry.tests import factories
@@ -50,7 +51,7 @@ def rw(world, django_db_blocker):
         bins = factories.SiteFactory(
             party=community, region=town, kind="community", lon=lon, lat=lat + Decimal("0.002")
         )
-        return SimpleNamespace(
+        rows = SimpleNamespace(
             town=town,
             sanitation=sanitation,
             other_sanitation=other_sanitation,
@@ -63,6 +64,8 @@ def rw(world, django_db_blocker):
                 role="department", department=Department.objects.get(code="agriculture")
             ),
         )
+        settle_deferred_checks()
+        return rows
 
 
 def place(world, north_m: float = 0, region=None) -> dict:

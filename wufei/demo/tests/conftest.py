@@ -18,11 +18,13 @@ def _module_city(django_db_setup, django_db_blocker):
     changes (generating the city takes ~15 s on SQLite)."""
     from django.db import transaction
 
+    from wufei.core.tests.module_rows import settle_deferred_checks
     from wufei.demo.services import city_generate
 
     with django_db_blocker.unblock(), transaction.atomic():
         with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
             generation = city_generate(actor=None, scale="small", seed=11)
+        settle_deferred_checks()
         yield generation.pk
         transaction.set_rollback(True)
 

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from wufei.cases.models import Report, ReportEvent, ReportStage, StageLimit
+from wufei.core.tests.module_rows import settle_deferred_checks
 from wufei.demo.figures import PILOT_COMPOUNDS, PILOT_HOUSEHOLDS, scaled
 from wufei.demo.models import GeneratedParty
 from wufei.demo.outreach import outreach_generate, outreach_reset
@@ -93,6 +94,7 @@ def _module_sorting(_module_city, django_db_blocker):
             counts.update(reports_generate(seed=11, scale="small", today=today, now=now))
         if not SurveyResponse.objects.exists():
             counts.update(outreach_generate(seed=11, scale="small", today=today, now=now))
+        settle_deferred_checks()
         yield {"today": today, "now": now, "counts": counts}
 
 

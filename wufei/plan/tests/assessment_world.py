@@ -10,11 +10,11 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from wufei.accounts.models import Department, User
 from wufei.accounts.tests.factories import UserFactory
+from wufei.core.tests.module_rows import built_for_the_module
 from wufei.plan import assessment, credit
 from wufei.plan.choices import LedgerKind, MilestoneStatus, UnitKind
 from wufei.plan.models import (
@@ -129,16 +129,4 @@ def land(django_db_setup, django_db_blocker):
     """The ledger of ``build_ledger``, built once per module inside a transaction rolled
     back at the end (hashing three passwords per test would cost a second each); each test
     runs in its own savepoint, so what a test writes is gone before the next one."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            built = build_ledger()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    yield from built_for_the_module(django_db_blocker, build_ledger)

@@ -147,10 +147,12 @@ def demo_city(django_db_setup, django_db_blocker):
     transaction rolled back when the module ends."""
     from django.db import transaction
 
+    from wufei.core.tests.module_rows import settle_deferred_checks
     from wufei.demo.services import city_generate
 
     with django_db_blocker.unblock(), transaction.atomic():
         city_generate(actor=None, scale="small", seed=11, derive=False)
+        settle_deferred_checks()
         yield
         transaction.set_rollback(True)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from wufei.accounts.tests.factories import UserFactory
+from wufei.core.tests.module_rows import built_for_the_module
 from wufei.iot.intake import Intake
 from wufei.iot.models import GpsFix
 from wufei.iot.tests.devices import message
@@ -57,11 +58,7 @@ class Scene:
 @pytest.fixture(scope="module")
 def scene(django_db_setup, django_db_blocker):
     """One world and plan for the whole module, rolled back when it ends."""
-    from django.db import transaction
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield Scene()
-        transaction.set_rollback(True)
+    yield from built_for_the_module(django_db_blocker, Scene)
 
 
 @pytest.fixture

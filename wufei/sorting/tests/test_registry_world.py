@@ -143,23 +143,9 @@ def village_site():
 def module_world(django_db_blocker):
     """Build the registry once for a test module inside a transaction rolled back at its end
     (each test then runs in its own savepoint); a generator for a module-scoped fixture."""
-    from django.db import transaction
     from django.test import override_settings
 
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock():
-        fast.enable()
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            built = build()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            fast.disable()
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
-        fast.disable()
+    from wufei.core.tests.module_rows import built_for_the_module
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield from built_for_the_module(django_db_blocker, build)
