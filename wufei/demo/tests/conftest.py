@@ -16,17 +16,14 @@ def _module_city(django_db_setup, django_db_blocker):
     """One small generated city (seed 11) per test module, in a transaction rolled back when
     the module ends; each test runs in its own savepoint inside it, so none sees another's
     changes (generating the city takes ~15 s on SQLite)."""
-    from django.db import transaction
-
-    from wufei.core.tests.module_rows import settle_deferred_checks
+    from wufei.core.tests.module_rows import built_for_the_module
     from wufei.demo.services import city_generate
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    def generate() -> int:
         with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-            generation = city_generate(actor=None, scale="small", seed=11)
-        settle_deferred_checks()
-        yield generation.pk
-        transaction.set_rollback(True)
+            return city_generate(actor=None, scale="small", seed=11).pk
+
+    yield from built_for_the_module(django_db_blocker, generate)
 
 
 @pytest.fixture

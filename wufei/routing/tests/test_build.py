@@ -145,16 +145,12 @@ DEMO = {
 def demo_city(django_db_setup, django_db_blocker):
     """One generated small city (seed 11) for the module's demo plans; it lives in a
     transaction rolled back when the module ends."""
-    from django.db import transaction
-
-    from wufei.core.tests.module_rows import settle_deferred_checks
+    from wufei.core.tests.module_rows import built_for_the_module
     from wufei.demo.services import city_generate
 
-    with django_db_blocker.unblock(), transaction.atomic():
-        city_generate(actor=None, scale="small", seed=11, derive=False)
-        settle_deferred_checks()
-        yield
-        transaction.set_rollback(True)
+    yield from built_for_the_module(
+        django_db_blocker, lambda: city_generate(actor=None, scale="small", seed=11, derive=False)
+    )
 
 
 @pytest.mark.parametrize("stream", list(DEMO))
